@@ -1,0 +1,1 @@
+"""The vggablate command line: ``python -m bench COMMAND``."""

@@ -1,0 +1,63 @@
+"""Named archs from a TOML file (``--arch-file``).
+
+[archs.tiny_k5]
+cfg = "32k5,M,64k5,M"
+batch_norm = true
+head = "gap"
+num_classes = 10
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+from vggablate.errors import UsageError
+from vggablate.factory import OPTIONS, resolve_spec
+from vggablate.registry import is_registered, register_spec
+from vggablate.spec import ArchSpec, parse_cfg
+
+
+def read_arch_file(path: str | Path) -> list[ArchSpec]:
+    """Read the named archs of a TOML file into specs (validated, not registered)."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise UsageError(f"arch file {str(path)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"arch file {str(path)!r} is not readable TOML: {exc}") from None
+    archs = data.get("archs")
+    if not isinstance(archs, dict) or not archs:
+        raise UsageError(f"arch file {str(path)!r} has no [archs.NAME] tables")
+    return [_entry(path, name, body) for name, body in archs.items()]
+
+
+def _entry(path: Path, name: str, body: object) -> ArchSpec:
+    where = f"arch file {str(path)!r}, [archs.{name}]"
+    if not isinstance(body, dict) or "cfg" not in body:
+        raise UsageError(f'{where}: needs a cfg, e.g. cfg = "64,M,128,M"')
+    unknown = set(body) - set(OPTIONS) - {"cfg", "description"}
+    if unknown:
+        raise UsageError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: cfg, description, {', '.join(OPTIONS)}")
+    options = {k: v for k, v in body.items() if k in OPTIONS}
+    try:
+        spec = ArchSpec(name=name, cfg=parse_cfg(body["cfg"]), description=body.get("description", ""))
+        return resolve_spec(spec, **options)
+    except UsageError as exc:
+        raise UsageError(f"{where}: {exc}") from None
+
+
+def load_arch_file(path: str | Path) -> list[str]:
+    """Register the archs of a TOML file (re-registering the same file is a no-op); return their names."""
+    names = []
+    for spec in read_arch_file(path):
+        if is_registered(spec.name):
+            raise UsageError(f"arch file {str(path)!r}: {spec.name!r} is already registered; rename it")
+        register_spec(spec)
+        names.append(spec.name)
+    return names

@@ -1,0 +1,56 @@
+"""A torchvision-style registry of named archs: register_arch / get_arch / list_archs."""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import re
+from collections.abc import Callable
+
+from vggablate.errors import UsageError
+from vggablate.spec import ArchSpec
+
+_ARCHS: dict[str, Callable[[], ArchSpec]] = {}
+
+
+def register_arch(name: str) -> Callable[[Callable[[], ArchSpec]], Callable[[], ArchSpec]]:
+    """Register a zero-argument builder of an ArchSpec under a unique name."""
+
+    def wrap(fn: Callable[[], ArchSpec]) -> Callable[[], ArchSpec]:
+        if name in _ARCHS:
+            raise ValueError(f"an arch named {name!r} is already registered")
+        _ARCHS[name] = fn
+        return fn
+
+    return wrap
+
+
+def register_spec(spec: ArchSpec) -> ArchSpec:
+    """Register a ready-made spec under its own name."""
+    register_arch(spec.name)(lambda: spec)
+    return spec
+
+
+def get_arch(name: str) -> ArchSpec:
+    """Return the spec registered under ``name``; suggest close names when unknown."""
+    try:
+        return _ARCHS[name]()
+    except KeyError:
+        close = difflib.get_close_matches(name, _ARCHS, n=3, cutoff=0.5)
+        hint = f"did you mean {', '.join(close)}?" if close else "see `python -m bench list`"
+        raise UsageError(f"unknown arch {name!r}; {hint}") from None
+
+
+def is_registered(name: str) -> bool:
+    """Say whether ``name`` is a registered arch."""
+    return name in _ARCHS
+
+
+def list_archs(pattern: str = "*") -> list[str]:
+    """List the registered names matching a glob pattern, sorted naturally."""
+    return sorted((n for n in _ARCHS if fnmatch.fnmatchcase(n, pattern)), key=_natural_key)
+
+
+def _natural_key(name: str) -> tuple:
+    # vgg11 < vgg13 < vgg16 < vgg19, and a name sorts before its variants.
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name))
