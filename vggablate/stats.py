@@ -36,7 +36,7 @@ def mean_ci(values: Sequence[float], level: float = 0.95) -> MeanCI:
     if n < 2:
         return MeanCI(n, mean, math.nan, math.nan, math.nan, level)
     std = math.sqrt(sum((x - mean) ** 2 for x in xs) / (n - 1))
-    half = _st.t.ppf(0.5 + level / 2, n - 1) * std / math.sqrt(n)
+    half = float(_st.t.ppf(0.5 + level / 2, n - 1)) * std / math.sqrt(n)
     return MeanCI(n, mean, std, mean - half, mean + half, level)
 
 
@@ -63,6 +63,6 @@ def welch_diff_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95) -
     if se == 0:  # identical constant samples: the difference is exact
         return DiffCI(diff, diff, diff, math.inf, 0.0 if diff else 1.0, level)
     df = (va + vb) ** 2 / (va**2 / (ca.n - 1) + vb**2 / (cb.n - 1))
-    half = _st.t.ppf(0.5 + level / 2, df) * se
-    p = 2 * _st.t.sf(abs(diff) / se, df)
+    half = float(_st.t.ppf(0.5 + level / 2, df)) * se
+    p = 2 * float(_st.t.sf(abs(diff) / se, df))
     return DiffCI(diff, diff - half, diff + half, df, p, level)
