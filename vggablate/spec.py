@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from vggablate.errors import UsageError
 
 HEADS = ("imagenet", "gap")
-_CONV_RE = re.compile(r"^(\d+)(?:k(\d+))?(?:x(\d+))?$", re.IGNORECASE)
+_CONV_RE = re.compile(r"^(-?\d+)(?:k(\d+))?(?:x(\d+))?$", re.IGNORECASE)
 _REPEAT_RE = re.compile(r"^(M|LRN|L)(?:x(\d+))?$", re.IGNORECASE)
 
 

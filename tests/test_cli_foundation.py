@@ -1,0 +1,61 @@
+"""The list and show commands, and the CLI's error contract: one line, exit code 2."""
+
+import subprocess
+import sys
+
+import pytest
+
+from bench.__main__ import main
+
+
+def test_list_prints_table(capsys):
+    assert main(["list", "vgg16*"]) == 0
+    out = capsys.readouterr().out
+    assert "vgg16_k7_cm" in out and "138,357,544" in out and "15.470" in out
+
+
+def test_show_prints_layers_and_totals(capsys):
+    assert main(["show", "vgg16"]) == 0
+    out = capsys.readouterr().out
+    assert "classifier.6" in out and "15.470 GMACs" in out and "138,357,544 params" in out
+
+
+def test_show_cfg_with_options(capsys):
+    assert main(["show", "64,M,128k5x2,M", "--input-size", "32", "--head", "gap", "--num-classes", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "classifier.1" in out and "128x8x8" in out
+
+
+def test_show_arch_file(tmp_path, capsys):
+    path = tmp_path / "a.toml"
+    path.write_text("[archs.cli_tiny]\ncfg = '8,M,16'\nhead = 'gap'\n")
+    try:
+        assert main(["show", "cli_tiny", "--arch-file", str(path), "--input-size", "8"]) == 0
+        assert "cli_tiny: 8,M,16" in capsys.readouterr().out
+    finally:
+        from vggablate.registry import _ARCHS
+
+        _ARCHS.pop("cli_tiny", None)
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["show", "vgg17"], "unknown arch 'vgg17'; did you mean"),
+        (["show", "64,foo"], "unknown cfg token 'foo'"),
+        (["show", "64,M,M,M", "--input-size", "4"], "too small for 3 max-pools"),
+        (["show", "vgg16", "--width", "0"], "--width: must be > 0"),
+        (["show", "vgg16", "--head", "mlp"], "invalid choice"),
+        (["show", "vgg16", "--bogus"], "unrecognized arguments"),
+        (["list", "resnet*"], "no registered arch matches"),
+        (["frobnicate"], "invalid choice"),
+        (["show", "tiny", "--arch-file", "/nonexistent/a.toml"], "does not exist"),
+    ],
+)
+def test_errors_are_one_line_exit_2(argv, fragment):
+    proc = subprocess.run([sys.executable, "-m", "bench", *argv], capture_output=True, text=True)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert fragment in lines[0] and lines[0].startswith("error: ")
+    assert "Traceback" not in proc.stderr

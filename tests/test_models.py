@@ -1,0 +1,73 @@
+import pytest
+import torch
+import torchvision
+
+from vggablate import analyse, create_model, get_arch, list_archs
+from vggablate.model import build_model
+
+STANDARD = [f"vgg{d}{bn}" for d in (11, 13, 16, 19) for bn in ("", "_bn")]
+
+
+@pytest.mark.parametrize("name", STANDARD)
+def test_torchvision_parity(name, reference):
+    torch.manual_seed(0)
+    theirs = getattr(torchvision.models, name)(weights=None).eval()
+    ours = create_model(name).eval()
+    ref_state, our_state = theirs.state_dict(), ours.state_dict()
+    assert list(our_state) == list(ref_state)
+    assert {k: v.shape for k, v in our_state.items()} == {k: v.shape for k, v in ref_state.items()}
+    ours.load_state_dict(ref_state, strict=True)
+    x = torch.randn(2, 3, 32, 32)
+    with torch.inference_mode():
+        assert torch.equal(ours(x), theirs(x))
+    n_params = sum(p.numel() for p in ours.parameters())
+    assert n_params == reference["torchvision_imagenet1k_v1"]["models"][name]["num_params"]
+    assert n_params == sum(p.numel() for p in theirs.parameters())
+
+
+def test_init_scheme_matches_torchvision():
+    model = create_model("vgg11_bn", head="gap", num_classes=10, width=0.25)
+    conv = model.features[0]
+    assert torch.count_nonzero(conv.bias) == 0
+    # kaiming_normal_(fan_out, relu): std = sqrt(2 / (out * k * k)).
+    expected = (2 / (conv.out_channels * 9)) ** 0.5
+    assert abs(conv.weight.std().item() - expected) / expected < 0.2
+    bn = model.features[1]
+    assert torch.all(bn.weight == 1) and torch.all(bn.bias == 0)
+    linear = model.classifier[-1]
+    assert abs(linear.weight.std().item() - 0.01) < 0.003
+
+
+@pytest.mark.parametrize("name", list_archs())
+def test_every_arch_builds_and_runs_small(name):
+    model = create_model(name, head="gap", num_classes=10).eval()
+    with torch.inference_mode():
+        out = model(torch.randn(2, 3, 32, 32))
+    assert out.shape == (2, 10)
+    assert torch.isfinite(out).all()
+    spec = get_arch(name)
+    from dataclasses import replace
+
+    small = replace(spec, head="gap", num_classes=10)
+    assert sum(p.numel() for p in model.parameters()) == analyse(small, 32).params
+
+
+def test_imagenet_head_on_small_input_and_width():
+    model = build_model(get_arch("vgg11").__class__(name="x", cfg=get_arch("vgg11").cfg, width=0.125))
+    with torch.inference_mode():
+        assert model.eval()(torch.randn(1, 3, 32, 32)).shape == (1, 1000)
+    assert model.features[0].out_channels == 8
+
+
+def test_lrn_and_one_by_one_layers():
+    lrn = create_model("vgg11_lrn", head="gap")
+    assert isinstance(lrn.features[2], torch.nn.LocalResponseNorm)
+    c = create_model("vgg16_c", head="gap")
+    kernels = [m.kernel_size[0] for m in c.features if isinstance(m, torch.nn.Conv2d)]
+    assert kernels == [3, 3, 3, 3, 3, 3, 1, 3, 3, 1, 3, 3, 1]
+
+
+def test_in_channels_option():
+    model = create_model("16,M,32", in_channels=1, head="gap", num_classes=3).eval()
+    with torch.inference_mode():
+        assert model(torch.randn(1, 1, 8, 8)).shape == (1, 3)

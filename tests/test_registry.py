@@ -1,0 +1,50 @@
+import pytest
+
+import vggablate
+from vggablate import get_arch, list_archs, register_arch
+from vggablate.errors import UsageError
+from vggablate.registry import _ARCHS
+from vggablate.spec import ArchSpec, parse_cfg
+
+STANDARD = [f"vgg{d}{bn}" for d in (11, 13, 16, 19) for bn in ("", "_bn")]
+
+
+def test_standard_and_paper_archs_registered():
+    names = set(list_archs())
+    assert set(STANDARD) <= names
+    assert {"vgg11_lrn", "vgg16_c", "vgg13_k5", "vgg16_k5", "vgg16_k7", "vgg19_k5", "vgg19_k7"} <= names
+    for name in ("vgg13_k5", "vgg16_k7", "vgg11_lrn", "vgg16_c"):
+        assert f"{name}_bn" in names
+
+
+def test_list_pattern_and_order():
+    assert list_archs("vgg1?") == ["vgg11", "vgg13", "vgg16", "vgg19"]
+    assert list_archs("vgg1*_bn")[:2] == ["vgg11_bn", "vgg11_lrn_bn"]
+    assert list_archs("nothing*") == []
+
+
+def test_duplicate_name_raises():
+    with pytest.raises(ValueError, match="already registered"):
+        register_arch("vgg16")(lambda: get_arch("vgg16"))
+
+
+def test_register_new_arch():
+    name = "test_tiny_registered"
+    try:
+        register_arch(name)(lambda: ArchSpec(name=name, cfg=parse_cfg("8,M")))
+        assert get_arch(name).cfg_str == "8,M"
+        assert name in list_archs("test_*")
+    finally:
+        _ARCHS.pop(name, None)
+
+
+def test_unknown_name_suggests_closest():
+    with pytest.raises(UsageError, match=r"unknown arch 'vgg17'; did you mean vgg19, vgg16, vgg13\?"):
+        get_arch("vgg17")
+    with pytest.raises(UsageError, match="bench list"):
+        get_arch("resnet50")
+
+
+def test_public_api():
+    assert vggablate.get_arch("vgg16").batch_norm is False
+    assert vggablate.get_arch("vgg16_bn").batch_norm is True
