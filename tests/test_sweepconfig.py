@@ -1,0 +1,96 @@
+import pytest
+
+from bench.cmd_run import split_archs
+from vggablate.errors import UsageError
+from vggablate.sweepconfig import (
+    SweepConfig,
+    build_config,
+    device_defaults,
+    differences,
+    from_mapping,
+    read_sweep_file,
+    to_toml,
+)
+
+
+@pytest.mark.parametrize(
+    "text, items",
+    [
+        ("vgg11,vgg16", ["vgg11", "vgg16"]),
+        ("vgg11,64,M,128k5x2,M,vgg16", ["vgg11", "64,M,128k5x2,M", "vgg16"]),
+        ("vgg1*_bn", ["vgg1*_bn"]),
+        ("64,M;32,M", ["64,M", "32,M"]),
+        ("vgg11, ,vgg13", ["vgg11", "vgg13"]),
+    ],
+)
+def test_split_archs(text, items):
+    assert split_archs(text) == items
+
+
+def test_precedence_defaults_file_flags():
+    cfg = build_config(
+        [
+            {"device": "cpu", **device_defaults("cpu")},
+            {"archs": ("vgg11",), "batch_sizes": (1, 8), "seeds": 3},
+            {"batch_sizes": (4,)},
+        ]
+    )
+    assert cfg.archs == ("vgg11",) and cfg.batch_sizes == (4,) and cfg.seeds == 3
+    assert cfg.precisions == ("fp32",)
+
+
+def test_toml_round_trip(tmp_path):
+    cfg = SweepConfig(archs=("vgg11", "64,M"), widths=(0.25, 0.5), epochs=2.0, name="x")
+    path = tmp_path / "config.toml"
+    path.write_text(to_toml(cfg))
+    assert SweepConfig(**read_sweep_file(path)) == cfg
+
+
+def test_sweep_file_aliases_and_single_values(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('archs = ["vgg11"]\nprecision = "bf16"\nbatch_size = 8\nwidth = 0.5\n')
+    assert read_sweep_file(path) == {"archs": ("vgg11",), "precisions": ("bf16",), "batch_sizes": (8,),
+                                     "widths": (0.5,)}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "data, fragment",
+    [
+        ({"archs": ["vgg11"], "colour": "red"}, "unknown key 'colour'"),
+        ({"archs": ["vgg11"], "batch_sizes": ["x"]}, "batch_sizes must be a list of int"),
+    ],
+)
+def test_bad_mappings(data, fragment):
+    with pytest.raises(UsageError, match=fragment):
+        from_mapping(data, "config file 's.toml'")
+
+
+@pytest.mark.parametrize(
+    "layer, fragment",
+    [
+        ({}, "no archs given"),
+        ({"archs": ("vgg11",), "metrics": ("speed",)}, "unknown metric speed"),
+        ({"archs": ("vgg11",), "batch_sizes": (0,)}, "batch sizes must be >= 1"),
+        ({"archs": ("vgg11",), "precisions": ("int8",)}, "unknown precision int8"),
+        ({"archs": ("vgg11",), "seeds": 0}, "seeds must be >= 1"),
+        ({"archs": ("vgg11",), "widths": (0.0,)}, "width must be > 0"),
+    ],
+)
+def test_invalid_configs(layer, fragment):
+    with pytest.raises(UsageError, match=fragment):
+        build_config([layer])
+
+
+def test_unreadable_sweep_file(tmp_path):
+    with pytest.raises(UsageError, match="does not exist"):
+        read_sweep_file(tmp_path / "none.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("archs = [\n")
+    with pytest.raises(UsageError, match="not readable TOML"):
+        read_sweep_file(bad)
+
+
+def test_differences_names_fields():
+    a = SweepConfig(archs=("vgg11",), name="a")
+    assert differences(a, SweepConfig(archs=("vgg11",), name="b")) == []
+    assert differences(a, SweepConfig(archs=("vgg13",), seeds=2)) == ["archs", "seeds"]
