@@ -1,0 +1,48 @@
+"""Verdict logic on constructed data: it must flip when the data flips."""
+
+import pytest
+
+from vggablate.verdict import CONTRADICTED, HOLDS, INCONCLUSIVE, combine, compare
+
+LOW = [80.0, 80.5, 79.5, 80.2]
+HIGH = [90.0, 90.4, 89.6, 90.1]
+NOISY_LOW = [70.0, 90.0, 80.0]
+NOISY_HIGH = [72.0, 92.0, 82.0]
+
+
+def test_better_holds_and_flips():
+    assert compare("a", LOW, "b", HIGH, "b>a").verdict == HOLDS
+    assert compare("a", HIGH, "b", LOW, "b>a").verdict == CONTRADICTED
+
+
+def test_better_inconclusive_with_overlap_and_advice():
+    c = compare("a", NOISY_LOW, "b", NOISY_HIGH, "b>a")
+    assert c.verdict == INCONCLUSIVE
+    assert "seeds per side" in c.advice
+    assert c.diff.lo < 0 < c.diff.hi
+
+
+def test_single_seed_is_inconclusive():
+    c = compare("a", [80.0], "b", [90.0], "b>a")
+    assert c.verdict == INCONCLUSIVE and "at least 2 seeds" in c.advice
+
+
+def test_no_gain_claim():
+    a = [80.0, 80.1, 80.05, 80.05]
+    same = [80.05, 80.0, 80.1, 80.05]
+    assert compare("a", a, "b", same, "b<=a").verdict == HOLDS
+    assert compare("a", LOW, "b", HIGH, "b<=a").verdict == CONTRADICTED
+    assert compare("a", HIGH, "b", LOW, "b<=a").verdict == HOLDS
+    assert compare("a", NOISY_LOW, "b", NOISY_HIGH, "b<=a").verdict == INCONCLUSIVE
+
+
+def test_combine():
+    assert combine([HOLDS, HOLDS]) == HOLDS
+    assert combine([HOLDS, INCONCLUSIVE]) == INCONCLUSIVE
+    assert combine([HOLDS, CONTRADICTED, INCONCLUSIVE]) == CONTRADICTED
+    assert combine([]) == INCONCLUSIVE
+
+
+def test_bad_expectation():
+    with pytest.raises(ValueError):
+        compare("a", LOW, "b", HIGH, "b>>a")

@@ -1,0 +1,79 @@
+"""Verdicts on comparisons of multi-seed results, computed from the data every time.
+
+A claim "b beats a" holds when Welch's 95% CI of mean(b) - mean(a) lies above 0, is
+contradicted when it lies below 0, and is inconclusive when it straddles 0. A claim "b does
+not beat a" (A-LRN vs A; 19 vs 16 layers) is a non-superiority test: it holds when the CI's
+upper end is below a margin (a gain smaller than the margin is no gain), is contradicted when
+the CI lies entirely above 0 (b is significantly better), and is inconclusive otherwise.
+An inconclusive verdict says what budget would likely resolve it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from vggablate.stats import DiffCI, MeanCI, mean_ci, welch_diff_ci
+
+HOLDS, CONTRADICTED, INCONCLUSIVE = "holds", "contradicted", "inconclusive at this budget"
+NO_GAIN_MARGIN = 0.5  # top-1 percentage points: a smaller gain counts as "no gain"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two sides of a claim, their CIs, the difference (b - a) and the verdict."""
+
+    a: str
+    b: str
+    a_ci: MeanCI
+    b_ci: MeanCI
+    diff: DiffCI
+    expect: str  # "b>a" or "b<=a"
+    verdict: str
+    advice: str  # what would resolve an inconclusive verdict; empty otherwise
+
+
+def seeds_needed(a: MeanCI, b: MeanCI, effect: float) -> int | None:
+    """Estimate the seeds per side for Welch's 95% CI half-width to shrink below |effect|."""
+    if a.n < 2 or b.n < 2 or effect == 0 or math.isnan(a.std) or math.isnan(b.std):
+        return None
+    var = a.std**2 + b.std**2
+    if var == 0:
+        return max(a.n, b.n)
+    # half-width ~ 2 * sqrt(var / n) for moderate n (t ~ 2): solve for n.
+    return max(a.n, b.n, math.ceil(4 * var / effect**2) + 1)
+
+
+def compare(
+    a_name: str, a: Sequence[float], b_name: str, b: Sequence[float], expect: str, margin: float = NO_GAIN_MARGIN
+) -> Comparison:
+    """Compare b against a (top-1 per seed) and compute the verdict for the expected direction."""
+    a_ci, b_ci = mean_ci(a), mean_ci(b)
+    d = welch_diff_ci(a, b)
+    if expect == "b>a":
+        verdict = HOLDS if d.lo > 0 else CONTRADICTED if d.hi < 0 else INCONCLUSIVE
+        effect = d.diff
+    elif expect == "b<=a":
+        verdict = CONTRADICTED if d.lo > 0 else HOLDS if d.hi < margin else INCONCLUSIVE
+        effect = margin
+    else:
+        raise ValueError(f"expect must be 'b>a' or 'b<=a', got {expect!r}")
+    advice = ""
+    if verdict == INCONCLUSIVE:
+        if math.isnan(d.lo):
+            advice = "needs at least 2 seeds per side (--seeds 3 or more)"
+        else:
+            n = seeds_needed(a_ci, b_ci, effect)
+            advice = f"about {n} seeds per side" if n else "more seeds"
+            advice += " or more epochs (a larger budget separates the archs more)"
+    return Comparison(a_name, b_name, a_ci, b_ci, d, expect, verdict, advice)
+
+
+def combine(verdicts: Sequence[str]) -> str:
+    """Combine the verdicts of a claim's parts: any contradiction contradicts, all must hold."""
+    if any(v == CONTRADICTED for v in verdicts):
+        return CONTRADICTED
+    if verdicts and all(v == HOLDS for v in verdicts):
+        return HOLDS
+    return INCONCLUSIVE
