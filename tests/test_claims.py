@@ -1,0 +1,88 @@
+"""The paper's claims: static claims exactly, accuracy verdicts from constructed data."""
+
+from vggablate.claims import (
+    DOES_NOT_HOLD,
+    accuracy_claims,
+    claim_archs,
+    large_kernel_costs,
+    per_layer_argument,
+    static_checks,
+)
+from vggablate.verdict import CONTRADICTED, HOLDS, INCONCLUSIVE
+
+
+def test_per_layer_argument_exact():
+    rows = per_layer_argument(channels=512)
+    assert [r.verdict for r in rows] == [HOLDS, HOLDS]
+    assert rows[0].measured.startswith(f"{27 * 512**2:,} vs {49 * 512**2:,}")
+    assert rows[1].measured.startswith(f"{18 * 512**2:,} vs {25 * 512**2:,}")
+
+
+def test_large_kernel_costs_are_computed():
+    rows = {r.title.split(":")[0]: r for r in large_kernel_costs()}
+    vgg13 = rows["vgg13 vs vgg13_k5"]
+    assert vgg13.verdict == HOLDS
+    assert "9.40M vs 10.86M" in vgg13.measured and "ReLUs 10 vs 5" in vgg13.measured
+    assert "not compute-matched" in vgg13.note and "(compute-matched)" in rows["vgg13 vs vgg13_k5_cm"].note
+    # The per-stage picture is honest: only the C->C stage 5 favours the 3x3 stack.
+    assert "lighter in [5]" in vgg13.note
+
+
+def test_cost_verdict_flips_when_the_arithmetic_flips():
+    # A "large kernel" that is a plain 3x3 net with fewer convs has fewer params: the claim does not hold.
+    from vggablate.registry import _ARCHS, register_arch
+    from vggablate.spec import ArchSpec, parse_cfg
+
+    register_arch("test_fake_large")(lambda: ArchSpec("test_fake_large", parse_cfg("64,M,128,M,256,M,512,M,512,M")))
+    try:
+        (row,) = large_kernel_costs([("vgg13", "test_fake_large")])
+        assert row.verdict == DOES_NOT_HOLD
+    finally:
+        _ARCHS.pop("test_fake_large")
+
+
+def test_static_checks_against_reference(reference):
+    rows = static_checks(reference)
+    assert len(rows) == 6 + 8
+    assert all(r.verdict == HOLDS for r in rows)
+    broken = {**reference, "paper": {**reference["paper"], "table2_params_millions": {
+        **reference["paper"]["table2_params_millions"], "D": 140}}}  # fmt: skip
+    assert [r.verdict for r in static_checks(broken) if r.title.startswith("D ")] == [DOES_NOT_HOLD]
+
+
+def _top1(better: str, worse: str, gap: float) -> dict[str, list[float]]:
+    base = [80.0, 80.3, 79.8, 80.1]
+    return {worse: base, better: [x + gap for x in base]}
+
+
+def test_shallow_5x5_verdict_flips_with_data():
+    rows, _ = accuracy_claims(_top1("vgg13", "vgg13_k5", 3.0), "test")
+    assert [r.verdict for r in rows] == [HOLDS]
+    rows, _ = accuracy_claims(_top1("vgg13_k5", "vgg13", 3.0), "test")
+    assert [r.verdict for r in rows] == [CONTRADICTED]
+    noisy = {"vgg13": [70.0, 90.0], "vgg13_k5": [71.0, 89.0]}
+    rows, _ = accuracy_claims(noisy, "smoke")
+    assert rows[0].verdict == INCONCLUSIVE and "budget: smoke" in rows[0].note
+
+
+def test_lrn_no_gain_claim():
+    same = {"vgg11": [80.0, 80.1, 80.05, 80.05], "vgg11_lrn": [80.05, 80.0, 80.1, 80.05]}
+    (row,), _ = accuracy_claims(same, "test")
+    assert row.claim == "lrn" and row.verdict == HOLDS
+    (row,), _ = accuracy_claims(_top1("vgg11_lrn", "vgg11", 2.0), "test")
+    assert row.verdict == CONTRADICTED
+
+
+def test_depth_combines_parts():
+    top1 = {"vgg11": [80.0, 80.2, 79.9], "vgg13": [82.0, 82.1, 81.9], "vgg16": [84.0, 84.2, 83.9],
+            "vgg19": [84.0, 84.1, 83.95]}  # fmt: skip
+    (row,), comps = accuracy_claims(top1, "test")
+    assert row.claim == "depth" and len(comps) == 3 and row.verdict == HOLDS
+    top1["vgg16"] = [78.0, 78.2, 77.9]
+    (row,), _ = accuracy_claims(top1, "test")
+    assert row.verdict == CONTRADICTED
+
+
+def test_claim_archs_cover_all_parts():
+    names = claim_archs()
+    assert {"vgg11", "vgg11_lrn", "vgg13", "vgg13_k5", "vgg13_k5_cm", "vgg16", "vgg16_c", "vgg19"} <= set(names)
