@@ -1,36 +1,32 @@
 """vggablate: build, measure and ablate VGG-family CNNs.
 
 Counting convention throughout: 1 MAC = one multiply-add; torchvision's "GFLOPS" are GMACs;
-``flops`` = 2 x ``macs``.
+``flops`` = 2 x ``macs``. Names are imported on first use, so that torch-free modules
+(records, report, claims) stay torch-free.
 """
 
-from vggablate import archs as _archs  # noqa: F401  (registers the standard archs)
-from vggablate.analysis import LayerInfo, Totals, analyse, layer_table
-from vggablate.archfile import load_arch_file, read_arch_file
-from vggablate.errors import UsageError
-from vggablate.factory import create_model, resolve_spec
-from vggablate.model import build_model
-from vggablate.registry import get_arch, list_archs, register_arch
-from vggablate.spec import ArchSpec, Layer, canonical_cfg, format_cfg, parse_cfg
+from __future__ import annotations
 
-__all__ = [
-    "ArchSpec",
-    "Layer",
-    "LayerInfo",
-    "Totals",
-    "UsageError",
-    "analyse",
-    "build_model",
-    "canonical_cfg",
-    "create_model",
-    "format_cfg",
-    "get_arch",
-    "layer_table",
-    "list_archs",
-    "load_arch_file",
-    "parse_cfg",
-    "read_arch_file",
-    "register_arch",
-    "resolve_spec",
-]
+import importlib
+
+_EXPORTS = {
+    "LayerInfo": "analysis", "Totals": "analysis", "analyse": "analysis", "layer_table": "analysis",
+    "load_arch_file": "archfile", "read_arch_file": "archfile", "UsageError": "errors",
+    "create_model": "factory", "resolve_spec": "factory", "build_model": "model",
+    "get_arch": "registry", "list_archs": "registry", "register_arch": "registry",
+    "ArchSpec": "spec", "Layer": "spec", "canonical_cfg": "spec", "format_cfg": "spec", "parse_cfg": "spec",
+}  # fmt: skip
+__all__ = sorted(_EXPORTS)
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    """Import an exported name on first use."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'vggablate' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"vggablate.{_EXPORTS[name]}"), name)
+
+
+def __dir__() -> list[str]:
+    """List the exported names."""
+    return __all__

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vggablate.model import IMAGENET_HIDDEN, IMAGENET_POOL
-from vggablate.spec import ArchSpec, check_input_size
+from vggablate.spec import IMAGENET_HIDDEN, IMAGENET_POOL, ArchSpec, check_input_size
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vggablate.spec import ArchSpec, validate
+from vggablate.spec import IMAGENET_HIDDEN, IMAGENET_POOL, ArchSpec, validate
 
 # Krizhevsky et al. (2012), the LRN the VGG paper's A-LRN uses: n=5, alpha=1e-4, beta=0.75, k=2.
 LRN_ARGS = {"size": 5, "alpha": 1e-4, "beta": 0.75, "k": 2.0}
-# torchvision's classifier: 512 x 7 x 7 -> 4096 -> 4096 -> classes.
-IMAGENET_POOL = 7
-IMAGENET_HIDDEN = 4096
 
 
 class VGG(nn.Module):

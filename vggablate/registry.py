@@ -17,6 +17,7 @@ def register_arch(name: str) -> Callable[[Callable[[], ArchSpec]], Callable[[], 
     """Register a zero-argument builder of an ArchSpec under a unique name."""
 
     def wrap(fn: Callable[[], ArchSpec]) -> Callable[[], ArchSpec]:
+        _builtins()  # a user's name must not shadow a standard arch registered later
         if name in _ARCHS:
             raise ValueError(f"an arch named {name!r} is already registered")
         _ARCHS[name] = fn
@@ -31,8 +32,14 @@ def register_spec(spec: ArchSpec) -> ArchSpec:
     return spec
 
 
+def _builtins() -> None:
+    # The standard archs register on first use, so importing the registry stays cheap.
+    import vggablate.archs  # noqa: F401
+
+
 def get_arch(name: str) -> ArchSpec:
     """Return the spec registered under ``name``; suggest close names when unknown."""
+    _builtins()
     try:
         return _ARCHS[name]()
     except KeyError:
@@ -43,11 +50,13 @@ def get_arch(name: str) -> ArchSpec:
 
 def is_registered(name: str) -> bool:
     """Say whether ``name`` is a registered arch."""
+    _builtins()
     return name in _ARCHS
 
 
 def list_archs(pattern: str = "*") -> list[str]:
     """List the registered names matching a glob pattern, sorted naturally."""
+    _builtins()
     return sorted((n for n in _ARCHS if fnmatch.fnmatchcase(n, pattern)), key=_natural_key)
 
 

@@ -19,6 +19,9 @@ from dataclasses import dataclass, field, replace
 from vggablate.errors import UsageError
 
 HEADS = ("imagenet", "gap")
+# torchvision's classifier: 512 x 7 x 7 -> 4096 -> 4096 -> classes.
+IMAGENET_POOL = 7
+IMAGENET_HIDDEN = 4096
 _CONV_RE = re.compile(r"^(-?\d+)(?:k(\d+))?(?:x(\d+))?$", re.IGNORECASE)
 _REPEAT_RE = re.compile(r"^(M|LRN|L)(?:x(\d+))?$", re.IGNORECASE)
 
