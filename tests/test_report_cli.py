@@ -1,0 +1,61 @@
+"""``python -m bench report RUN_DIR``: rebuild, one-line errors, and no torch in the report path."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from report_fixtures import counts_only_rows, fixture_rows
+
+from bench.__main__ import main
+from vggablate.records import Journal
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_report_prints_rebuilt_paths(tmp_path, capsys):
+    Journal(tmp_path / "rows.jsonl").extend(counts_only_rows())
+    assert main(["report", str(tmp_path)]) == 0
+    out = capsys.readouterr().out.split()
+    assert str(tmp_path / "report.html") in out and str(tmp_path / "plots" / "params_macs.svg") in out
+    assert all(Path(p).is_file() for p in out)
+
+
+def test_torn_journal_warns_in_one_line(tmp_path, capsys):
+    Journal(tmp_path / "rows.jsonl").extend(counts_only_rows())
+    with open(tmp_path / "rows.jsonl", "a") as f:
+        f.write('{"trial_id": "x", "ki')
+    assert main(["report", str(tmp_path)]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("warning: ") and "torn last line" in err[0]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d / "missing", "no run folder at"),
+        (lambda d: (d / "rows.jsonl").write_text("{}\n") and d / "rows.jsonl", "is a file"),
+        (lambda d: d, "has no rows.jsonl"),
+        (lambda d: (d / "rows.jsonl").write_text('{"a": 1}\n{bad\n{"b": 2}\n') and d, "rows.jsonl:2: corrupt"),
+    ],
+)
+def test_bad_run_dir_is_one_line_exit_2(tmp_path, capsys, make, message):
+    assert main(["report", str(make(tmp_path))]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+def test_report_build_imports_no_torch(tmp_path):
+    Journal(tmp_path / "rows.jsonl").extend(fixture_rows())
+    code = (
+        "import sys\n"
+        "from vggablate.report import build_reports\n"
+        f"paths = build_reports({str(tmp_path)!r})\n"
+        "assert len(paths) == 18, paths\n"
+        "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -1,0 +1,101 @@
+"""Performance plots: latency, throughput and peak memory vs batch size, failures marked."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from vggablate.report.plotkit import MARKERS, STYLES, Palette, arch_legend, new_fig, numeric
+from vggablate.report.tables import error_rows, ok_rows, peak_mb, with_setting
+
+
+def _mark_failures(ax, frame: pd.DataFrame, kind: str, pal: Palette, setting: str | None = None) -> bool:
+    """Mark failed batch sizes with an x at the top of the axes; return whether any was drawn."""
+    err = with_setting(error_rows(frame))
+    err = err[err["kind"] == kind] if len(err) else err
+    if setting is not None and len(err):
+        err = err[err["setting"] == setting]
+    if len(err):  # headroom so the marker sits above the curves instead of on them
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo, hi * 2.0 if ax.get_yscale() == "log" else hi + 0.12 * (hi - lo))
+    for _, r in err.iterrows():
+        if isinstance(r.get("batch_size"), (int, float)) and not math.isnan(r["batch_size"]):
+            ax.plot(r["batch_size"], 0.96, "X", ms=9, color=pal[r["arch"]], transform=ax.get_xaxis_transform())
+    return len(err) > 0
+
+
+def _failure_handle() -> object:
+    return Line2D([], [], ls="", marker="X", color="0.3", ms=8, label="failed (OOM, ...)")
+
+
+def _style_handles(settings: list[str]) -> list:
+    return [
+        Line2D([], [], color="0.3", ls=STYLES[i % 4], marker=MARKERS[i % 6], label=s) for i, s in enumerate(settings)
+    ]
+
+
+def _batch_axis(ax, batch_sizes: pd.Series, log_y: bool = False) -> None:
+    """Log2 x axis ticked at the measured batch sizes (not 2^k), plain numbers on a log y axis."""
+    from matplotlib.ticker import FuncFormatter, NullLocator
+
+    ticks = sorted({int(b) for b in batch_sizes.dropna()})
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xlabel("batch size (images)")
+    if log_y:
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.10g}"))
+
+
+def plot_latency(frame: pd.DataFrame, pal: Palette) -> Figure | None:
+    """Latency p50 (p10-p90 band) and throughput vs batch size; colour = arch, line style = setting."""
+    lat = with_setting(ok_rows(frame, "latency"))
+    lat = numeric(lat, "batch_size", "latency_ms_p50")
+    if lat.empty:
+        return None
+    settings = sorted(lat["setting"].unique())
+    fig, (ax_l, ax_t) = new_fig(2, 5.4, 4.4)
+    for (arch, setting), g in lat.sort_values("batch_size").groupby(["arch", "setting"]):
+        i = settings.index(setting)
+        kw = dict(color=pal[arch], ls=STYLES[i % 4], marker=MARKERS[i % 6], ms=4)
+        ax_l.plot(g["batch_size"], g["latency_ms_p50"], **kw)
+        if {"latency_ms_p10", "latency_ms_p90"} <= set(g):
+            ax_l.fill_between(g["batch_size"], g["latency_ms_p10"], g["latency_ms_p90"], color=pal[arch], alpha=0.12)
+        if "throughput_ips" in g:
+            ax_t.plot(g["batch_size"], g["throughput_ips"], **kw)
+    for ax, label, title in ((ax_l, "latency p50 (ms)", "Latency"), (ax_t, "throughput (images/s)", "Throughput")):
+        _batch_axis(ax, lat["batch_size"], log_y=True)
+        ax.set_ylabel(label)
+        ax.set_title(f"{title} vs batch size")
+    failed = any([_mark_failures(ax, frame, "latency", pal) for ax in (ax_l, ax_t)])
+    extra = _style_handles(settings) + ([_failure_handle()] if failed else [])
+    arch_legend(fig, pal, sorted(lat["arch"].unique()), extra)
+    return fig
+
+
+def plot_memory(frame: pd.DataFrame, pal: Palette) -> Figure | None:
+    """Peak memory vs batch size, one panel per setting (inference and training differ 10x)."""
+    mem = numeric(with_setting(ok_rows(frame, "memory")), "batch_size")
+    if mem.empty:
+        return None
+    mem["peak_mb"] = [peak_mb(r) for _, r in mem.iterrows()]
+    mem = mem[mem["peak_mb"].notna()]
+    if mem.empty:
+        return None
+    settings = sorted(mem["setting"].unique())
+    fig, axes = new_fig(len(settings), 4.6, 4.2)
+    failed = False
+    for ax, setting in zip(axes, settings):
+        for arch, g in mem[mem["setting"] == setting].sort_values("batch_size").groupby("arch"):
+            ax.plot(g["batch_size"], g["peak_mb"], color=pal[arch], marker="o", ms=4)
+        _batch_axis(ax, mem["batch_size"])
+        failed |= _mark_failures(ax, frame, "memory", pal, setting)
+        ax.set_ylabel("peak memory (MB)")
+        ax.set_title(setting)
+    fig.suptitle("Peak memory vs batch size")
+    arch_legend(fig, pal, sorted(mem["arch"].unique()), [_failure_handle()] if failed else None)
+    return fig
