@@ -1,0 +1,83 @@
+import multiprocessing
+import os
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from vggablate.isolate import error_type_of, one_line, run_isolated
+
+
+def add(a, b):
+    return a + b
+
+
+def fail():
+    raise ValueError("bad value\nsecond line")
+
+
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def hang(pidfile):
+    with open(pidfile, "w") as f:
+        f.write(str(os.getpid()))
+    time.sleep(600)
+
+
+def out_of_memory():
+    raise MemoryError()
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory):
+    """Run every case at once: each spawn pays a torch import, and they overlap."""
+    pidfile = tmp_path_factory.mktemp("iso") / "pid"
+    cases = {
+        "ok": (add, {"a": 2, "b": 3}, 120),
+        "exception": (fail, {}, 120),
+        "crash": (die, {}, 120),
+        "oom": (out_of_memory, {}, 120),
+        "timeout": (hang, {"pidfile": str(pidfile)}, 6),
+    }
+    with ThreadPoolExecutor(len(cases)) as pool:
+        futures = {k: pool.submit(run_isolated, *v) for k, v in cases.items()}
+        return {k: f.result() for k, f in futures.items()}, pidfile
+
+
+def test_value_comes_back(outcomes):
+    out = outcomes[0]["ok"]
+    assert out.ok and out.value == 5 and out.error is None and out.duration_s > 0
+
+
+def test_exception_is_one_line(outcomes):
+    out = outcomes[0]["exception"]
+    assert (out.error_type, out.error) == ("exception", "ValueError: bad value")
+
+
+def test_killed_worker_is_a_crash(outcomes):
+    out = outcomes[0]["crash"]
+    assert out.error_type == "crash" and "SIGKILL" in out.error
+
+
+def test_memory_error_is_oom(outcomes):
+    assert outcomes[0]["oom"].error_type == "oom"
+
+
+def test_hang_is_killed_and_reaped(outcomes):
+    results, pidfile = outcomes
+    out = results["timeout"]
+    assert out.error_type == "timeout" and "6 s" in out.error
+    if pidfile.exists():  # the worker got as far as running the function
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pidfile.read_text()), 0)
+    assert multiprocessing.active_children() == []
+
+
+def test_classification_of_messages():
+    assert error_type_of(RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")) == "oom"
+    assert error_type_of(RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried")) == "oom"
+    assert error_type_of(KeyError("x")) == "exception"
+    assert one_line(RuntimeError("")) == "RuntimeError"

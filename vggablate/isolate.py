@@ -1,0 +1,107 @@
+"""Run one function in a fresh spawned process with a timeout; failures come back as values.
+
+A fresh process per trial keeps memory figures clean (nothing left from earlier trials) and
+turns a crash, a hang or a CUDA fault into an error value instead of a dead sweep. ``spawn``
+rather than ``fork``: a forked child of a process that has touched CUDA cannot use CUDA.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+ERROR_TYPES = ("oom", "timeout", "crash", "exception")
+_OOM_TEXT = ("out of memory", "can't allocate memory", "cannot allocate memory")
+
+
+@dataclass(frozen=True)
+class Isolated:
+    """The outcome of an isolated call: a value, or an error of one of ERROR_TYPES."""
+
+    value: Any = None
+    error: str | None = None  # one line
+    error_type: str | None = None  # oom | timeout | crash | exception
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Say whether the call returned a value."""
+        return self.error is None
+
+
+def run_isolated(fn: Callable[..., Any], kwargs: dict[str, Any], timeout_s: float) -> Isolated:
+    """Call top-level ``fn(**kwargs)`` in a fresh spawned process; kill it after ``timeout_s``."""
+    ctx = multiprocessing.get_context("spawn")
+    receiver, sender = ctx.Pipe(duplex=False)
+    # Not a daemon: daemons may not start children (inductor's compile workers, data loaders).
+    proc = ctx.Process(target=_worker, args=(sender, fn, kwargs), daemon=False)
+    start = time.perf_counter()
+    proc.start()
+    sender.close()  # the child holds the only writer: its death reads as EOF here
+    try:
+        outcome = _receive(receiver, proc, timeout_s)
+    finally:
+        receiver.close()
+        _stop(proc)
+    return Isolated(*outcome, duration_s=time.perf_counter() - start)
+
+
+def error_type_of(exc: BaseException) -> str:
+    """Classify an exception as ``oom`` (host or device out of memory) or ``exception``."""
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+        return "oom"
+    text = str(exc).lower()
+    return "oom" if any(t in text for t in _OOM_TEXT) else "exception"
+
+
+def one_line(exc: BaseException) -> str:
+    """Return ``Type: first line of the message``."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+def _receive(receiver: Any, proc: Any, timeout_s: float) -> tuple[Any, str | None, str | None]:
+    if not receiver.poll(timeout_s):
+        proc.kill()
+        return None, f"timed out after {timeout_s:g} s; the worker was killed", "timeout"
+    try:
+        status, payload, kind = receiver.recv()
+    except (EOFError, OSError):  # the worker died before it could answer
+        proc.join(5)
+        return None, _death(proc.exitcode), "crash"
+    return (payload, None, None) if status == "ok" else (None, payload, kind)
+
+
+def _death(code: int | None) -> str:
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+        hint = " (the kernel's out-of-memory killer sends SIGKILL)" if -code == signal.SIGKILL else ""
+        return f"worker killed by {name}{hint}"
+    return f"worker exited with code {code} without a result"
+
+
+def _stop(proc: Any) -> None:
+    """Make sure the worker is gone: let it finish tearing down (CUDA can take a moment), then kill it."""
+    proc.join(5)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+    proc.close()
+
+
+def _worker(sender: Any, fn: Callable[..., Any], kwargs: dict[str, Any]) -> None:
+    """Run in the child: send ("ok", value, None) or ("error", message, type)."""
+    try:
+        result = ("ok", fn(**kwargs), None)
+    except BaseException as exc:  # everything, SystemExit and KeyboardInterrupt included, is a row
+        result = ("error", one_line(exc), error_type_of(exc))
+    try:
+        sender.send(result)
+    except Exception as exc:  # an unpicklable value
+        sender.send(("error", f"result could not be sent back: {one_line(exc)}", "exception"))
+    finally:
+        sender.close()

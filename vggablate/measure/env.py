@@ -1,0 +1,69 @@
+"""The environment a figure was measured in: the ``env_*`` row columns."""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import platform
+import socket
+import subprocess
+from pathlib import Path
+
+import torch
+
+
+def collect_env(device: str = "cpu") -> dict:
+    """Return the env_* columns: library versions, device and CPU names, threads, git revision, host."""
+    cuda = torch.cuda.is_available()
+    return {
+        "env_torch": torch.__version__,
+        "env_torchvision": _version("torchvision"),
+        "env_cuda": torch.version.cuda if cuda else None,
+        "env_cudnn": torch.backends.cudnn.version() if cuda else None,
+        "env_device_name": torch.cuda.get_device_name(device) if device.startswith("cuda") and cuda else cpu_name(),
+        "env_cpu": cpu_name(),
+        "env_threads": torch.get_num_threads(),
+        "env_git_rev": git_revision(),
+        "env_hostname": socket.gethostname(),
+        "env_python": platform.python_version(),
+        "env_platform": platform.platform(),
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_name() -> str:
+    """Return the CPU model name (Linux /proc/cpuinfo; else platform's guess)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+@functools.lru_cache(maxsize=1)
+def git_revision() -> str | None:
+    """Return the project's git commit, with "+dirty" for uncommitted changes; None without git."""
+    repo = Path(__file__).resolve().parents[2]  # vggablate/measure/env.py -> the checkout
+    try:
+        rev = _git(repo, "rev-parse", "HEAD").stdout.strip()
+        dirty = _git(repo, "status", "--porcelain", "--untracked-files=no").stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if not rev:
+        return None
+    return rev + ("+dirty" if dirty else "")
+
+
+def _git(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=10, check=True)
+
+
+def _version(package: str) -> str | None:
+    # Importing torchvision only for its version would cost ~2 s per trial process (it imports dynamo).
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None

@@ -1,0 +1,258 @@
+"""A Trial (one arch at one setting) and how to run it into rows (docs/design.md, "Rows")."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields, replace
+
+import torch
+
+from vggablate.analysis import analyse
+from vggablate.errors import UsageError
+from vggablate.factory import create_model
+from vggablate.isolate import run_isolated
+from vggablate.measure.counts import measure_counts
+from vggablate.measure.env import collect_env
+from vggablate.measure.latency import MODES, PRECISIONS, LatencyConfig, measure_latency, thread_count
+from vggablate.measure.memory import measure_memory
+from vggablate.measure.peaks import utilisation
+from vggablate.spec import ArchSpec, validate
+
+KINDS = ("counts", "latency", "memory", "accuracy")
+DEVICES = ("cpu", "cuda")
+# Spec fields that are not settings: renaming a description must not change a trial's id.
+_SPEC_NOT_SETTINGS = ("name", "cfg", "description", "tags")
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One measurement of one arch at one setting; every field shapes the figures and the trial_id."""
+
+    spec: ArchSpec
+    kind: str = "counts"  # counts | latency | memory | accuracy
+    input_size: int = 224
+    device: str = "cpu"  # cpu | cuda
+    precision: str = "fp32"  # fp32 | tf32 | bf16 | fp16
+    channels_last: bool = False
+    compile: bool = False
+    cudnn_benchmark: bool = False
+    mode: str = "infer"  # infer | train
+    batch_size: int = 1
+    seed: int = 0
+    dataset: str = "synthetic"  # counts, latency and memory run on random inputs
+    budget_s: float = 2.0  # latency: sampling time budget
+    target_rel_ci: float = 0.01  # latency: stop once the median's 95% CI is within +-1%
+    threads: int | None = None  # CPU intra-op threads; None: torch's default
+    train: object | None = None  # accuracy: the training config
+
+
+def trial_settings(trial: Trial) -> dict:
+    """Return every setting of a trial as a flat JSON-able dict (what trial_id hashes)."""
+    spec = {f.name: getattr(trial.spec, f.name) for f in fields(ArchSpec) if f.name not in _SPEC_NOT_SETTINGS}
+    own = {f.name: getattr(trial, f.name) for f in fields(Trial) if f.name not in ("spec", "train")}
+    train = dataclasses.asdict(trial.train) if dataclasses.is_dataclass(trial.train) else trial.train
+    return {"arch": trial.spec.name, "cfg": trial.spec.cfg_str, **spec, **own, "train": train}
+
+
+def trial_id(trial: Trial) -> str:
+    """Return a short hash of the trial's settings, the same in every process and run."""
+    text = json.dumps(trial_settings(trial), sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def check_trial(trial: Trial) -> Trial:
+    """Raise UsageError for a setting that cannot run here; return the trial unchanged."""
+    if trial.kind not in RUNNERS:
+        raise UsageError(f"trial kind {trial.kind!r} is not available; available: {', '.join(RUNNERS)}")
+    if trial.device not in DEVICES:
+        raise UsageError(f"unknown device {trial.device!r}; choose from {', '.join(DEVICES)}")
+    if trial.device == "cuda" and not torch.cuda.is_available():
+        raise UsageError("CUDA was asked for but torch.cuda.is_available() is False on this machine; use --device cpu")
+    if trial.precision not in PRECISIONS:
+        raise UsageError(f"unknown precision {trial.precision!r}; choose from {', '.join(PRECISIONS)}")
+    if trial.precision == "tf32" and trial.device != "cuda":
+        raise UsageError("tf32 is a CUDA tensor-core precision; on cpu use fp32 or bf16")
+    if trial.mode not in MODES:
+        raise UsageError(f"unknown mode {trial.mode!r}; choose from {', '.join(MODES)}")
+    if trial.batch_size < 1:
+        raise UsageError(f"batch size must be >= 1, got {trial.batch_size}")
+    validate(trial.spec, trial.input_size)
+    return trial
+
+
+def run_trial(trial: Trial) -> list[dict]:
+    """Run a trial in this process; return its rows (identity, settings, env and figures)."""
+    check_trial(trial)
+    stamp = _now()
+    start = time.perf_counter()
+    with thread_count(trial.threads):
+        figures = RUNNERS[trial.kind](trial)
+        env = collect_env(trial.device)
+    duration = time.perf_counter() - start
+    return [{**identity(trial, stamp, duration), **env, **f} for f in figures]
+
+
+def run_trial_isolated(trial: Trial, timeout_s: float = 900.0) -> list[dict]:
+    """Run a trial in a fresh process; any failure becomes one error row (bad settings raise first)."""
+    check_trial(trial)
+    stamp = _now()
+    out = run_isolated(run_trial, {"trial": trial}, timeout_s)
+    if out.ok:
+        return out.value
+    return [error_row(trial, out.error or "", out.error_type or "exception", out.duration_s, stamp)]
+
+
+def run_batch_sweep(
+    trial: Trial, batch_sizes: Sequence[int], timeout_s: float = 900.0, decay_on_oom: bool = False
+) -> list[dict]:
+    """Run the trial isolated at each batch size; an OOM is a row, optionally retried smaller (timm)."""
+    rows: list[dict] = []
+    for size in batch_sizes:
+        got = run_trial_isolated(replace(trial, batch_size=size), timeout_s)
+        rows += got
+        while decay_on_oom and got[0]["error_type"] == "oom" and (size := decay_batch_step(size)) >= 1:
+            if size in batch_sizes:
+                break  # the sweep measures it anyway
+            got = run_trial_isolated(replace(trial, batch_size=size), timeout_s)
+            rows += got
+    return rows
+
+
+def decay_batch_step(batch_size: int, num_intra_steps: int = 2) -> int:
+    """Return the next smaller batch size: powers of two with num_intra_steps between (timm's rule)."""
+    # timm/utils/decay_batch.py: 256 -> 192 -> 128 -> 96 -> 64 -> ... -> 2 -> 1 -> 0.
+    if batch_size <= 1:
+        return 0
+    base = int(2 ** (math.log(batch_size - 1) // math.log(2)))
+    step = max(base // num_intra_steps, 1)
+    return base + ((batch_size - base - 1) // step) * step
+
+
+def identity(
+    trial: Trial, timestamp: str, duration_s: float, error: str | None = None, error_type: str | None = None
+) -> dict:
+    """Return the identity and settings columns of a trial's rows."""
+    spec = trial.spec
+    return {
+        "trial_id": trial_id(trial),
+        "kind": trial.kind,
+        "arch": spec.name,
+        "cfg": spec.cfg_str,
+        "batch_norm": spec.batch_norm,
+        "width": spec.width,
+        "head": spec.head,
+        "num_classes": spec.num_classes,
+        "in_channels": spec.in_channels,
+        "dropout": spec.dropout,
+        "matched": spec.matched,
+        "input_size": trial.input_size,
+        "device": trial.device,
+        "precision": trial.precision,
+        "channels_last": trial.channels_last,
+        "compile": trial.compile,
+        "mode": trial.mode,
+        "batch_size": trial.batch_size,
+        "seed": trial.seed,
+        "dataset": trial.dataset,
+        "error": error,
+        "error_type": error_type,
+        "duration_s": duration_s,
+        "timestamp": timestamp,
+    }
+
+
+def error_row(trial: Trial, error: str, error_type: str, duration_s: float, timestamp: str | None = None) -> dict:
+    """Return the row of a failed trial: identity and env, no figures."""
+    return {**identity(trial, timestamp or _now(), duration_s, error, error_type), **collect_env(trial.device)}
+
+
+def latency_config(trial: Trial) -> LatencyConfig:
+    """Return the LatencyConfig that runs a trial's model the way the trial says."""
+    return LatencyConfig(
+        device=trial.device,
+        mode=trial.mode,
+        batch_size=trial.batch_size,
+        input_size=trial.input_size,
+        in_channels=trial.spec.in_channels,
+        precision=trial.precision,
+        channels_last=trial.channels_last,
+        cudnn_benchmark=trial.cudnn_benchmark,
+        compile=trial.compile,
+        budget_s=trial.budget_s,
+        target_rel_ci=trial.target_rel_ci,
+        seed=trial.seed,
+    )
+
+
+def _counts(trial: Trial) -> list[dict]:
+    c = measure_counts(trial.spec, trial.input_size)
+    return [{k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(c).items()}]
+
+
+def _latency(trial: Trial) -> list[dict]:
+    s = measure_latency(create_model(trial.spec), latency_config(trial))
+    name = torch.cuda.get_device_name(trial.device) if trial.device == "cuda" else ""
+    u = utilisation(
+        s.median_s,
+        trial.batch_size,
+        analyse(trial.spec, trial.input_size).macs,
+        mode=trial.mode,
+        device=trial.device,
+        precision=trial.precision,
+        device_name=name,
+    )
+    ms = {f"latency_ms_{k}": getattr(s, f"{a}_s") * 1e3 for k, a in _QUANTILES}
+    return [
+        {
+            **ms,
+            "latency_ms_std": s.std_s * 1e3 if math.isfinite(s.std_s) else None,
+            "latency_n": s.n,
+            "latency_samples_ms": [x * 1e3 for x in s.samples_s],
+            **dataclasses.asdict(u),
+            "compile_s": s.compile_s,
+            "threads": s.threads,
+        }
+    ]
+
+
+_QUANTILES = (
+    ("p50", "median"),
+    ("p10", "p10"),
+    ("p90", "p90"),
+    ("q25", "q25"),
+    ("q75", "q75"),
+    ("iqr", "iqr"),
+    ("mean", "mean"),
+)
+
+
+def _memory(trial: Trial) -> list[dict]:
+    m = measure_memory(trial.spec, latency_config(trial))
+    a = m.analytic
+    return [
+        {
+            "mem_weights_mb": m.weights_mb,
+            "mem_peak_alloc_mb": m.peak_alloc_mb,
+            "mem_peak_reserved_mb": m.peak_reserved_mb,
+            "mem_rss_peak_mb": m.rss_peak_mb,
+            "mem_analytic_mb": a.total_mb,
+            "mem_analytic_weights_mb": a.weights_mb,
+            "mem_analytic_activations_mb": a.activations_mb,
+            "mem_analytic_grads_mb": a.grads_mb,
+            "mem_analytic_optimizer_mb": a.optimizer_mb,
+        }
+    ]
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+# kind -> runner(trial) -> figure dicts, one per row. "accuracy" is added with the trainer.
+RUNNERS: dict[str, Callable[[Trial], list[dict]]] = {"counts": _counts, "latency": _latency, "memory": _memory}
