@@ -71,8 +71,10 @@ def large_kernel_costs(pairs: Sequence[tuple[str, str]] = LARGE_PAIRS, input_siz
         note = f"GMACs {a.macs / 1e9:.2f} vs {b.macs / 1e9:.2f} at {input_size}x{input_size}"
         note += " (compute-matched)" if get_arch(large).matched else " (not compute-matched)"
         if heavier:
-            note += (f"; per stage the 3x3 stack is lighter in {lighter or 'none'} and heavier in {heavier}: where a "
-                     "stage's first conv widens (RGB->C, C/2->C) Sect. 2.3's C->C argument does not apply")
+            note += (
+                f"; per stage the 3x3 stack is lighter in {lighter or 'none'} and heavier in {heavier}: where a "
+                "stage's first conv widens (RGB->C, C/2->C) Sect. 2.3's C->C argument does not apply"
+            )
         rows.append(ClaimRow(
             "cost_3x3", f"{small} vs {large}: conv params", "Sect. 2.3",
             "3x3 stacks need fewer weights than one large kernel of the same receptive field",
