@@ -36,6 +36,8 @@ def benchmarks(session: nox.Session) -> None:
         "--benchmark-enable",
         "--benchmark-only",
         "--benchmark-autosave",
+        "--benchmark-compare",
+        "--benchmark-compare-fail=median:10%",
         *session.posargs,
     )
 

@@ -1,0 +1,93 @@
+"""``python -m bench compare BASELINE CURRENT``: a markdown table of every gated metric; exit 1 on a regression."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bench.common import positive_float, positive_int
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the compare command."""
+    p = sub.add_parser("compare", help="compare a run or baseline with a baseline; exit 1 on a regression")
+    p.add_argument("baseline", metavar="BASELINE", help="a baseline .json or a run folder")
+    p.add_argument("current", metavar="CURRENT", help="a baseline .json or a run folder")
+    add_rule_options(p)
+    p.add_argument("--allow-count-change", action="store_true", help="report params/MACs changes, do not fail")
+    p.add_argument("--mem-threshold", type=positive_float, default=5.0, metavar="PCT",
+                   help="memory growth (percent) that fails (default 5; CPU resident set: 20 and 2 MiB)")  # fmt: skip
+    p.add_argument("--mem-threshold-for", action="append", default=[], metavar="METRIC=PCT",
+                   help="per-metric override, e.g. mem_rss_peak_mb=20 (repeatable)")  # fmt: skip
+    p.add_argument("--force", action="store_true", help="compare latency even across different machines")
+    p.add_argument("--out", metavar="FILE.md", help="also write the table to this file")
+    p.set_defaults(func=main)
+
+
+def add_rule_options(p: argparse.ArgumentParser) -> None:
+    """Add the latency rule's options (shared with `bench ab`)."""
+    p.add_argument("--min-effect", type=positive_float, default=10.0, metavar="PCT",
+                   help="smallest latency change (percent) that can fail (default 10)")  # fmt: skip
+    p.add_argument("--quantile", type=float, default=0.10,
+                   help="latency quantile compared (default 0.10, robust to busy runners; 0.5: medians)")  # fmt: skip
+    p.add_argument("--level", type=float, default=0.95, help="confidence level of the latency CI (default 0.95)")
+    p.add_argument("--resamples", type=positive_int, default=2000, help="bootstrap resamples (default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+
+
+def latency_rule(args: argparse.Namespace):
+    """Build the LatencyRule from the command line."""
+    from vggablate.errors import UsageError
+    from vggablate.regress import LatencyRule
+
+    if not 0.5 <= args.level < 1:
+        raise UsageError(f"--level must be in [0.5, 1), got {args.level}")
+    if not 0 < args.quantile < 1:
+        raise UsageError(f"--quantile must be in (0, 1), got {args.quantile}")
+    return LatencyRule(min_effect=args.min_effect / 100, quantile=args.quantile, level=args.level,
+                       resamples=args.resamples, seed=args.seed)  # fmt: skip
+
+
+def _thresholds(items: list[str]) -> tuple[tuple[str, float], ...]:
+    from vggablate.errors import UsageError
+    from vggablate.regress.baseline import MEMORY_METRICS
+
+    out: dict[str, float] = {}
+    for item in items:
+        metric, _, pct = item.partition("=")
+        if metric not in MEMORY_METRICS:
+            raise UsageError(f"--mem-threshold-for: unknown metric {metric!r}; choose from {', '.join(MEMORY_METRICS)}")
+        try:
+            out[metric] = float(pct) / 100
+        except ValueError:
+            raise UsageError(f"--mem-threshold-for needs METRIC=PCT, got {item!r}") from None
+    return tuple(out.items())
+
+
+def report(comparison, old_name: str, new_name: str, out: str | None) -> int:
+    """Print the table (and write it to out); return 1 on a regression, else 0."""
+    from vggablate.records import atomic_write_text
+    from vggablate.regress import to_markdown
+
+    for warning in comparison.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    text = to_markdown(comparison, old_name, new_name)
+    print(text, end="")
+    if out:
+        atomic_write_text(out, text)
+    return 1 if comparison.regressed else 0
+
+
+def main(args: argparse.Namespace) -> int:
+    """Load both sides, compare, print the table; exit 1 on a regression, 2 on unusable input."""
+    from vggablate.regress import CompareConfig, compare, load
+
+    cfg = CompareConfig(
+        allow_count_change=args.allow_count_change,
+        mem_threshold=args.mem_threshold / 100,
+        mem_thresholds=_thresholds(args.mem_threshold_for),
+        latency=latency_rule(args),
+        force=args.force,
+    )
+    old, new = load(args.baseline), load(args.current)
+    return report(compare(old, new, cfg), args.baseline, args.current, args.out)
