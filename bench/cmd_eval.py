@@ -1,0 +1,49 @@
+"""``python -m bench eval ARCH --weights NAME|FILE --dataset imagefolder:PATH``: top-1/top-5 vs published."""
+
+from __future__ import annotations
+
+import argparse
+
+from bench.common import add_model_options, load_arch_files, positive_int
+from vggablate.errors import UsageError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the eval command."""
+    p = sub.add_parser("eval", help="evaluate published or saved weights on an image folder's val/")
+    p.add_argument("arch", help="registered name or cfg string, e.g. vgg16")
+    p.add_argument("--weights", required=True, help="torchvision weights name (IMAGENET1K_V1) or a state-dict file")
+    p.add_argument("--dataset", required=True, help="imagefolder:PATH, with PATH/val/<class>/*.JPEG")
+    p.add_argument("--device", default="auto", help="cpu | cuda | auto (default auto)")
+    p.add_argument("--batch-size", type=positive_int, default=64, help="evaluation batch size (default 64)")
+    p.add_argument("--workers", type=int, default=4, help="DataLoader workers (default 4)")
+    add_model_options(p)
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Evaluate and print top-1/top-5 beside torchvision's published figures."""
+    from bench.common import model_options
+    from vggablate import resolve_spec
+    from vggablate.evaluate import evaluate_weights, published_accuracy
+    from vggablate.train import resolve_device
+
+    load_arch_files(args)
+    if not args.dataset.startswith("imagefolder:") or not args.dataset.split(":", 1)[1]:
+        raise UsageError(f"eval needs --dataset imagefolder:PATH, got {args.dataset!r}")
+    if args.workers < 0:
+        raise UsageError(f"--workers must be >= 0, got {args.workers}")
+    folder = args.dataset.split(":", 1)[1]
+    spec = resolve_spec(args.arch, **model_options(args))
+    device = resolve_device(args.device)
+    result = evaluate_weights(spec, args.weights, folder, device, args.batch_size, args.workers)
+    top5 = "-" if result.top5 is None else f"{result.top5:.3f}%"
+    print(f"{spec.name} {args.weights} on {folder}/val ({result.num_images} images, {device}):")
+    print(f"  measured:  top-1 {result.top1:.3f}%  top-5 {top5}  ({result.eval_time_s:.1f} s)")
+    published = published_accuracy(spec.name, args.weights)
+    if published is not None:
+        acc1, acc5 = published
+        print(f"  published: top-1 {acc1:.3f}%  top-5 {acc5:.3f}%  (torchvision, ImageNet-1K val, 50,000 images)")
+        if result.top5 is not None:
+            print(f"  difference: top-1 {result.top1 - acc1:+.3f}  top-5 {result.top5 - acc5:+.3f} points")
+    return 0

@@ -1,0 +1,139 @@
+"""``python -m bench train ARCH|CFG ...``: short training runs, per-run table and multi-seed CIs."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from dataclasses import asdict, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench.common import add_model_options, load_arch_files, positive_float, positive_int
+from vggablate.errors import UsageError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the train command."""
+    p = sub.add_parser("train", help="train archs for a short budget; accuracy with multi-seed CIs")
+    p.add_argument("arch", nargs="+", help="registered name(s) or cfg string(s)")
+    p.add_argument(
+        "--dataset", help="digits | cifar10 | cifar100 | imagefolder:PATH | synthetic (default: digits on CPU)"
+    )
+    p.add_argument("--epochs", type=positive_float, help="budget in epochs (default per data set)")
+    p.add_argument("--steps", type=positive_int, help="budget in optimizer steps (overrides --epochs)")
+    p.add_argument("--seeds", type=positive_int, default=1, help="runs per arch, seeds 0..N-1 (default 1)")
+    p.add_argument("--batch-size", type=positive_int, help="train batch size (default per data set)")
+    p.add_argument("--lr", type=positive_float, help="peak learning rate (default per data set)")
+    p.add_argument("--schedule", choices=("onecycle", "cosine"), help="learning-rate schedule after warm-up")
+    p.add_argument("--target-top1", type=positive_float, help="report the time to reach this test top-1 (percent)")
+    p.add_argument("--device", default="auto", help="cpu | cuda | auto (default auto)")
+    p.add_argument("--data-dir", help="where CIFAR lives or is downloaded (default ~/.cache/vggablate)")
+    p.add_argument("--no-download", action="store_true", help="fail instead of downloading a missing data set")
+    p.add_argument("--out", help="output folder (default results/runs/<timestamp>-train)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_model_options(p)
+    p.set_defaults(func=main)
+
+
+def _config(args: argparse.Namespace, dataset: str, device: str):
+    from vggablate.train import default_train_config
+
+    cfg = default_train_config(dataset, device)
+    given = {
+        "epochs": args.epochs,
+        "steps": args.steps,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "schedule": args.schedule,
+        "target_top1": args.target_top1,
+        "width": args.width,
+        "head": args.head,
+    }
+    return replace(cfg, **{k: v for k, v in given.items() if v is not None})
+
+
+def _run_table(rows: list[dict]):
+    import pandas as pd
+
+    def fmt(v, spec: str) -> str:
+        return "-" if v is None else format(v, spec)
+
+    return pd.DataFrame(
+        {
+            "arch": r["arch"],
+            "seed": r["seed"],
+            "top1 %": fmt(r["top1"], ".2f"),
+            "top5 %": fmt(r["top5"], ".2f"),
+            "train loss": fmt(r["train_loss"], ".3f"),
+            "epochs": fmt(r["epochs"], ".3g"),
+            "train s": fmt(r["train_time_s"], ".1f"),
+            "img/s": fmt(r["train_ips"], ".0f"),
+            "to target s": fmt(r["time_to_target_s"], ".1f"),
+        }
+        for r in rows
+    )
+
+
+def summary_table(rows: list[dict]):
+    """Return per-arch top-1 mean, std and 95% Student-t CI over seeds."""
+    import pandas as pd
+
+    from vggablate.stats import mean_ci
+
+    out = []
+    for arch in dict.fromkeys(r["arch"] for r in rows):
+        ci = mean_ci([r["top1"] for r in rows if r["arch"] == arch])
+        out.append(
+            {
+                "arch": arch,
+                "n": ci.n,
+                "top1 mean %": f"{ci.mean:.2f}",
+                "std": f"{ci.std:.2f}",
+                "95% CI": "-" if ci.n < 2 else f"[{ci.lo:.2f}, {ci.hi:.2f}]",
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Train each arch for each seed; print the runs and the per-arch statistics; write rows.jsonl."""
+    from vggablate import resolve_spec
+    from vggablate.data import load_dataset
+    from vggablate.measure.env import collect_env
+    from vggablate.records import Journal
+    from vggablate.train import departures, prepare_spec, resolve_device, run_row
+
+    load_arch_files(args)
+    if args.num_classes is not None:
+        raise UsageError("--num-classes is set by the data set when training; leave it out")
+    device = resolve_device(args.device)
+    dataset = args.dataset or ("cifar10" if device.startswith("cuda") else "digits")
+    cfg = _config(args, dataset, device)
+    specs = [resolve_spec(a, batch_norm=args.batch_norm) for a in args.arch]
+    data = load_dataset(dataset, args.data_dir, download=not args.no_download, device=device)
+    stamp = datetime.now(timezone.utc)
+    out = Path(args.out or f"results/runs/{stamp:%Y%m%d-%H%M%S}-train")
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"{dataset} on {device}: {data.num_train} train images, input {data.input_size}x{data.input_size}")
+    print("recipe: " + ", ".join(f"{k}={v}" for k, v in asdict(cfg).items() if v is not None))
+    env, rows, journal = collect_env(device), [], Journal(out / "rows.jsonl")
+    for spec in specs:
+        fitted = prepare_spec(spec, data, cfg)
+        print(
+            f"{fitted.name}: {fitted.cfg_str}; differs from standard: {'; '.join(departures(fitted, data.input_size))}"
+        )
+        for seed in range(args.seeds):
+            row = run_row(spec, data, cfg, device, seed, progress=not args.no_progress)
+            key = json.dumps({k: row[k] for k in ("arch", "cfg", "width", "head", "dataset", "seed", "device")})
+            settings = json.dumps(asdict(cfg), sort_keys=True)
+            trial_id = hashlib.sha1((key + settings).encode()).hexdigest()[:16]
+            row = {"trial_id": trial_id, **row, "error": None, "error_type": None, **env}
+            row["timestamp"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            journal.append(row)  # one fsync'ed line per run: finished runs survive an interrupt
+            rows.append(row)
+            print(f"  seed {seed}: top-1 {row['top1']:.2f}% in {row['train_time_s']:.1f} s", flush=True)
+    print(_run_table(rows).to_string(index=False))
+    print(summary_table(rows).to_string(index=False))
+    print(f"rows: {out / 'rows.jsonl'}")
+    return 0

@@ -1,0 +1,108 @@
+import math
+import re
+from dataclasses import fields, replace
+from pathlib import Path
+
+import pytest
+
+from vggablate import resolve_spec
+from vggablate.data import load_dataset
+from vggablate.errors import UsageError
+from vggablate.train import (
+    TrainConfig,
+    TrainResult,
+    accuracy_row,
+    default_train_config,
+    departures,
+    lr_factor,
+    prepare_spec,
+    train_and_evaluate,
+)
+
+TINY = TrainConfig(steps=6, batch_size=16, lr=0.02, warmup_epochs=0, width=1 / 16, eval_batch_size=128)
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    return load_dataset("synthetic", num_classes=10)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits")
+
+
+def test_result_fields_are_the_accuracy_columns():
+    text = (Path(__file__).parents[1] / "docs" / "design.md").read_text()
+    section = text.split("`accuracy` (one row per arch and seed):")[1].split("\n\n")[0]
+    assert [f.name for f in fields(TrainResult)] == re.findall(r"`(\w+)`", section)
+
+
+def test_lr_schedule_warms_up_and_decays_to_zero():
+    assert lr_factor(0, 100, 10, "onecycle") == pytest.approx(0.1)
+    assert lr_factor(9, 100, 10, "onecycle") == pytest.approx(1.0)
+    assert lr_factor(10, 100, 10, "cosine") == pytest.approx(1.0)
+    assert lr_factor(99, 100, 10, "onecycle") < 0.02 and lr_factor(99, 100, 10, "cosine") < 0.001
+    assert lr_factor(55, 100, 10, "cosine") == pytest.approx(0.5)
+
+
+def test_defaults_per_dataset():
+    cpu = default_train_config("digits", "cpu")
+    assert cpu.width == 0.125 and cpu.epochs > 0 and cpu.schedule == "onecycle"
+    assert default_train_config("digits", "cuda").width is None
+    assert default_train_config("cifar10", "cuda").epochs >= 10
+    assert default_train_config("imagefolder:/x", "cpu").schedule == "cosine"
+    with pytest.raises(UsageError, match="unknown dataset"):
+        default_train_config("mnist", "cpu")
+
+
+def test_small_inputs_get_gap_head_and_departures_are_listed(digits):
+    spec = prepare_spec(resolve_spec("vgg11"), digits, default_train_config("digits", "cpu"))
+    assert (spec.head, spec.width, spec.num_classes, spec.in_channels) == ("gap", 0.125, 10, 3)
+    notes = departures(spec, digits.input_size)
+    assert notes == [
+        "head gap (standard imagenet)",
+        "width 0.125 (standard 1)",
+        "input 32x32 (standard 224x224)",
+        "10 classes (standard 1000)",
+    ]
+    assert departures(resolve_spec("vgg11"), 224) == []
+    kept = prepare_spec(resolve_spec("vgg11", width=0.5), digits, replace(TrainConfig(), head="imagenet"))
+    assert (kept.head, kept.width) == ("imagenet", 0.5)
+
+
+def test_train_reports_every_field(synthetic):
+    spec = prepare_spec(resolve_spec("vgg11"), synthetic, TINY)
+    r = train_and_evaluate(spec, synthetic, replace(TINY, target_top1=0.0), "cpu", seed=0, progress=False)
+    assert r.steps == 6 and r.epochs == pytest.approx(6 / (2048 // 16)) and r.train_batch_size == 16
+    assert 0 <= r.top1 <= 100 and r.top5 is not None and r.top5 >= r.top1
+    assert math.isfinite(r.train_loss) and r.train_time_s > 0 and r.train_ips > 0
+    assert r.time_to_target_s is not None and r.target_top1 == 0.0
+    assert len(r.curve) == 1 and set(r.curve[0]) == {"epoch", "train_loss", "test_top1"}
+
+
+def test_same_seed_same_accuracy_on_cpu(digits):
+    cfg = replace(TINY, steps=8, batch_size=64)
+    spec = prepare_spec(resolve_spec("vgg11_bn"), digits, cfg)
+    a = train_and_evaluate(spec, digits, cfg, "cpu", seed=7, progress=False)
+    b = train_and_evaluate(spec, digits, cfg, "cpu", seed=7, progress=False)
+    c = train_and_evaluate(spec, digits, cfg, "cpu", seed=8, progress=False)
+    assert (a.top1, a.train_loss, a.curve) == (b.top1, b.train_loss, b.curve)
+    assert (a.train_loss, a.curve) != (c.train_loss, c.curve)
+
+
+def test_short_digits_run_learns(digits):
+    # BatchNorm learns within two epochs (89.7% here); the default vgg11 needs more steps.
+    cfg = replace(default_train_config("digits", "cpu"), epochs=2, batch_size=64, lr=0.05)
+    row = accuracy_row(resolve_spec("vgg11_bn"), "digits", cfg, "cpu", seed=0)
+    assert row["top1"] > 60 and row["dataset"] == "digits" and row["epochs"] == pytest.approx(2, rel=0.05)
+    assert (row["head"], row["width"], row["input_size"], row["kind"]) == ("gap", 0.125, 32, "accuracy")
+    assert len(row["curve"]) == 2 and row["curve"][-1]["test_top1"] == row["top1"]
+
+
+def test_wrong_classes_and_schedule_are_usage_errors(synthetic):
+    with pytest.raises(UsageError, match="classes"):
+        train_and_evaluate(resolve_spec("vgg11", width=1 / 16), synthetic, TINY, "cpu", 0, False)
+    spec = prepare_spec(resolve_spec("vgg11"), synthetic, TINY)
+    with pytest.raises(UsageError, match="schedule"):
+        train_and_evaluate(spec, synthetic, replace(TINY, schedule="step"), "cpu", 0, False)

@@ -1,0 +1,50 @@
+import json
+
+import pytest
+from test_data import write_cifar10
+
+from bench.__main__ import main
+from bench.cmd_train import summary_table
+
+
+def test_train_cli_prints_runs_and_ci_and_writes_rows(tmp_path, capsys):
+    args = ["train", "vgg11", "--dataset", "synthetic", "--steps", "2", "--seeds", "2", "--width", "0.0625"]
+    rc = main([*args, "--device", "cpu", "--out", str(tmp_path), "--no-progress"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "differs from standard: head gap (standard imagenet); width 0.0625 (standard 1)" in out
+    assert "95% CI" in out and "top1 mean %" in out
+    rows = [json.loads(line) for line in (tmp_path / "rows.jsonl").read_text().splitlines()]
+    assert [r["seed"] for r in rows] == [0, 1] and len({r["trial_id"] for r in rows}) == 2
+    assert all(r["kind"] == "accuracy" and r["width"] == 0.0625 and r["steps"] == 2 for r in rows)
+    assert rows[0]["error"] is None and "env_torch" in rows[0] and isinstance(rows[0]["curve"], list)
+
+
+def test_summary_table_gives_mean_std_and_t_interval():
+    rows = [{"arch": "a", "top1": v} for v in (90.0, 92.0, 94.0)] + [{"arch": "b", "top1": 50.0}]
+    table = summary_table(rows)
+    a = table[table.arch == "a"].iloc[0]
+    # t(0.975, 2) = 4.303; std 2; half-width 4.303 * 2 / sqrt(3) = 4.97
+    assert (a["n"], a["top1 mean %"], a["std"], a["95% CI"]) == (3, "92.00", "2.00", "[87.03, 96.97]")
+    assert table[table.arch == "b"].iloc[0]["95% CI"] == "-"
+
+
+def test_train_cli_reads_cifar_folder(tmp_path, capsys):
+    write_cifar10(tmp_path / "data", n=20)
+    args = ["train", "64,M,64,M", "--dataset", "cifar10", "--data-dir", str(tmp_path / "data"), "--steps", "2"]
+    assert main([*args, "--device", "cpu", "--out", str(tmp_path / "out"), "--no-download"]) == 0
+    assert "cifar10 on cpu: 100 train images" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--dataset", "cifar10", "--data-dir", "/no/such/dir", "--no-download"], "/no/such/dir"),
+        (["--dataset", "mnist"], "unknown dataset"),
+        (["--num-classes", "5"], "--num-classes"),
+    ],
+)
+def test_train_cli_user_errors_are_one_line(tmp_path, capsys, extra, message):
+    assert main(["train", "vgg11", "--device", "cpu", "--out", str(tmp_path), *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

@@ -1,0 +1,281 @@
+"""Short-run training: TrainConfig, per-dataset defaults, train_and_evaluate and accuracy_row.
+
+SGD with Nesterov momentum, label smoothing and a warm-up + one-cycle or cosine schedule.
+In-memory data sets train from the device (vggablate.data.DeviceLoader), so a step does no
+host work; on CUDA the model runs channels_last under bf16 autocast.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from vggablate.data import DeviceLoader, StreamLoader, TensorData, load_dataset
+from vggablate.errors import UsageError
+from vggablate.evaluate import evaluate_model
+from vggablate.model import build_model
+from vggablate.spec import ArchSpec, validate
+
+SCHEDULES = ("onecycle", "cosine")
+SMALL_INPUT = 64  # below 64 px VGG's five pools leave a 1x1 map: the imagenet head would copy it 49 times
+STANDARD_INPUT = 224
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A training recipe; every field is recorded in the rows."""
+
+    epochs: float = 10.0  # budget in passes over the train split (ignored when steps is set)
+    steps: int | None = None  # budget in optimizer steps, overriding epochs
+    batch_size: int = 128
+    lr: float = 0.05  # peak learning rate, reached at the end of the warm-up
+    momentum: float = 0.9  # Nesterov momentum
+    weight_decay: float = 5e-4  # on every parameter
+    label_smoothing: float = 0.1
+    schedule: str = "onecycle"  # onecycle: linear warm-up, then linear decay to 0; cosine: warm-up, cosine to 0
+    warmup_epochs: float = 1.0
+    target_top1: float | None = None  # report the training time to reach this test top-1 (percent)
+    width: float | None = None  # channel multiplier to train at; None keeps the spec's own
+    head: str | None = None  # None: gap on inputs below SMALL_INPUT, else the spec's own
+    channels_last: bool = True  # CUDA only: tensor cores want NHWC
+    bf16: bool = True  # CUDA only: autocast matmuls and convs to bfloat16
+    eval_batch_size: int = 500
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """One training run: the ``accuracy`` columns of the row schema."""
+
+    top1: float  # percent, on the test split after the last step
+    top5: float | None  # percent; None with 5 classes or fewer
+    train_loss: float  # mean loss over the last epoch's steps
+    train_time_s: float  # training steps only: evaluation is excluded
+    train_ips: float  # images trained per second of train_time_s
+    time_to_target_s: float | None  # train_time_s at the first epoch whose test top-1 reached target_top1
+    target_top1: float | None
+    epochs: float  # epochs run (steps / steps per epoch)
+    steps: int
+    train_batch_size: int
+    lr: float
+    momentum: float
+    weight_decay: float
+    label_smoothing: float
+    schedule: str
+    warmup_epochs: float
+    curve: list[dict[str, float]]  # per epoch: {"epoch", "train_loss", "test_top1"}
+
+
+def default_train_config(dataset: str, device: str) -> TrainConfig:
+    """Return the recipe a user gets without tuning, per data set and device."""
+    cuda = device.startswith("cuda")
+    if dataset == "digits":
+        # CPU, width 1/8: vgg11 ~99% in ~20 s on 2 cores, vgg19 96-99% in < 60 s (docs/benchmarks.md).
+        # Batch 32 and lr 0.02: the deep nets without BatchNorm sit at chance for epochs with fewer,
+        # larger steps (vgg16 stayed at 10% with batch 128, lr 0.05).
+        return TrainConfig(epochs=15, batch_size=32, lr=0.02, warmup_epochs=1, width=None if cuda else 0.125)
+    if dataset in ("cifar10", "cifar100"):
+        # CUDA: the target is vgg11_bn >= 90% on CIFAR-10; CPU gets a narrow net and a few epochs.
+        if cuda:
+            return TrainConfig(epochs=30, batch_size=256, lr=0.1, warmup_epochs=2)
+        return TrainConfig(epochs=4, batch_size=128, lr=0.05, warmup_epochs=1, width=0.25)
+    if dataset == "synthetic":
+        return TrainConfig(epochs=1, batch_size=64, lr=0.01, warmup_epochs=0, width=None if cuda else 0.25)
+    if dataset.startswith("imagefolder:"):
+        return TrainConfig(epochs=16, batch_size=64, lr=0.02, schedule="cosine", warmup_epochs=1)
+    raise UsageError(f"unknown dataset {dataset!r}; choose digits, cifar10, cifar100, imagefolder:PATH or synthetic")
+
+
+def resolve_device(device: str) -> str:
+    """Turn 'auto' into cuda or cpu; refuse cuda where there is none."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise UsageError("--device cuda given, but torch sees no CUDA device; use --device cpu or auto")
+    if device != "cpu" and not device.startswith("cuda"):
+        raise UsageError(f"unknown device {device!r}; choose cpu, cuda or auto")
+    return device
+
+
+def prepare_spec(spec: ArchSpec, data: Any, cfg: TrainConfig) -> ArchSpec:
+    """Fit a spec to the data (classes, channels) and the recipe (width, small-input head)."""
+    head = cfg.head or ("gap" if data.input_size < SMALL_INPUT else spec.head)
+    width = spec.width if cfg.width is None else cfg.width
+    fitted = replace(spec, num_classes=data.num_classes, in_channels=data.in_channels, head=head, width=width)
+    return validate(fitted, data.input_size)
+
+
+def departures(spec: ArchSpec, input_size: int) -> list[str]:
+    """List how a trained spec differs from its arch's standard (torchvision) form."""
+    out = []
+    if spec.head != "imagenet":
+        out.append(f"head {spec.head} (standard imagenet)")
+    if spec.width != 1.0:
+        out.append(f"width {spec.width:g} (standard 1)")
+    if input_size != STANDARD_INPUT:
+        out.append(f"input {input_size}x{input_size} (standard {STANDARD_INPUT}x{STANDARD_INPUT})")
+    if spec.num_classes != 1000:
+        out.append(f"{spec.num_classes} classes (standard 1000)")
+    return out
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (all devices) for one run."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def lr_factor(step: int, total: int, warmup: int, schedule: str) -> float:
+    """Return the learning-rate multiplier for a step: linear warm-up, then one-cycle or cosine decay."""
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return 1.0 - progress if schedule == "onecycle" else 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def make_loaders(data: Any, cfg: TrainConfig, device: str, seed: int) -> tuple[Any, Any]:
+    """Return (train, test) batch iterables: device-resident for in-memory data, streamed otherwise."""
+    cl = cfg.channels_last and device.startswith("cuda")
+    if isinstance(data, TensorData):
+        data = data.to(device)  # a no-op when the caller loaded it there
+        return DeviceLoader(data, cfg.batch_size, True, seed, cl), DeviceLoader(data, cfg.eval_batch_size, False, 0, cl)
+    if data.train is None:
+        raise UsageError(f"{data.root!r} has no train/ folder; training needs train/ and val/")
+    train = StreamLoader(data.train, cfg.batch_size, True, device, data.workers, seed, cl)
+    return train, StreamLoader(data.test, cfg.eval_batch_size, False, device, data.workers, 0, cl)
+
+
+def _sync(device: str) -> float:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()  # GPU work is asynchronous: time only what has finished
+    return time.perf_counter()
+
+
+def _progress_bar(total: int, desc: str, progress: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="step", leave=False, disable=not progress or not sys.stderr.isatty())
+
+
+def train_and_evaluate(
+    spec: ArchSpec, data: Any, cfg: TrainConfig, device: str = "cpu", seed: int = 0, progress: bool = True
+) -> TrainResult:
+    """Train the spec as given on the data's train split; evaluate on its test split after every epoch."""
+    if cfg.schedule not in SCHEDULES:
+        raise UsageError(f"unknown schedule {cfg.schedule!r}; choose {' or '.join(SCHEDULES)}")
+    if (spec.num_classes, spec.in_channels) != (data.num_classes, data.in_channels):
+        raise UsageError(f"{spec.name} has {spec.num_classes} classes, the data {data.num_classes}; use prepare_spec")
+    seed_everything(seed)
+    cuda, bf16 = device.startswith("cuda"), cfg.bf16 and device.startswith("cuda")
+    model = build_model(spec).to(device, memory_format=torch.channels_last if cfg.channels_last and cuda else None)
+    train, test = make_loaders(data, cfg, device, seed)
+    per_epoch = len(train)
+    if per_epoch == 0:
+        raise UsageError(f"the train split of {data.name} is empty")
+    total = cfg.steps or max(1, math.ceil(cfg.epochs * per_epoch))
+    opt = torch.optim.SGD(
+        model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=True, weight_decay=cfg.weight_decay
+    )
+    warmup = round(cfg.warmup_epochs * per_epoch)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, total, warmup, cfg.schedule))
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+    curve: list[dict[str, float]] = []
+    step, train_time, time_to_target, loss = 0, 0.0, None, math.nan
+    bar = _progress_bar(total, f"{spec.name} seed {seed}", progress)
+    while step < total:
+        model.train()
+        loss_sum, seen, t0 = torch.zeros((), device=device), 0, _sync(device)
+        for x, y in train:
+            with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
+                batch_loss = loss_fn(model(x), y)
+            opt.zero_grad(set_to_none=True)
+            batch_loss.backward()
+            opt.step()
+            sched.step()
+            loss_sum += batch_loss.detach().float() * len(y)  # stays on the device: no per-step sync
+            seen, step = seen + len(y), step + 1
+            bar.update()
+            if step >= total:
+                break
+        train_time += _sync(device) - t0
+        loss = float(loss_sum) / max(1, seen)
+        top1 = evaluate_model(model, test, data.num_classes, bf16).top1
+        curve.append({"epoch": step / per_epoch, "train_loss": loss, "test_top1": top1})
+        if cfg.target_top1 is not None and time_to_target is None and top1 >= cfg.target_top1:
+            time_to_target = train_time
+        bar.set_postfix(epoch=f"{step / per_epoch:.1f}", loss=f"{loss:.3f}", acc=f"{top1:.1f}")
+    bar.close()
+    final = evaluate_model(model, test, data.num_classes, bf16)
+    return TrainResult(
+        top1=final.top1,
+        top5=final.top5,
+        train_loss=loss,
+        train_time_s=train_time,
+        train_ips=step * cfg.batch_size / train_time if train_time > 0 else math.nan,
+        time_to_target_s=time_to_target,
+        target_top1=cfg.target_top1,
+        epochs=step / per_epoch,
+        steps=step,
+        train_batch_size=cfg.batch_size,
+        lr=cfg.lr,
+        momentum=cfg.momentum,
+        weight_decay=cfg.weight_decay,
+        label_smoothing=cfg.label_smoothing,
+        schedule=cfg.schedule,
+        warmup_epochs=cfg.warmup_epochs,
+        curve=curve,
+    )
+
+
+def run_row(spec: ArchSpec, data: Any, cfg: TrainConfig, device: str, seed: int, progress: bool = False) -> dict:
+    """Fit the spec to the data and recipe, train once, and return the row's accuracy and spec columns."""
+    fitted = prepare_spec(spec, data, cfg)
+    t0 = time.perf_counter()
+    result = train_and_evaluate(fitted, data, cfg, device, seed, progress)
+    return {
+        "kind": "accuracy",
+        "arch": fitted.name,
+        "cfg": fitted.cfg_str,
+        "batch_norm": fitted.batch_norm,
+        "width": fitted.width,
+        "head": fitted.head,
+        "num_classes": fitted.num_classes,
+        "in_channels": fitted.in_channels,
+        "dropout": fitted.dropout,
+        "matched": fitted.matched,
+        "input_size": data.input_size,
+        "device": "cuda" if device.startswith("cuda") else "cpu",
+        "precision": "bf16" if cfg.bf16 and device.startswith("cuda") else "fp32",
+        "channels_last": cfg.channels_last and device.startswith("cuda"),
+        "compile": False,
+        "mode": "train",
+        "batch_size": cfg.batch_size,
+        "seed": seed,
+        "dataset": data.name,
+        "duration_s": time.perf_counter() - t0,
+        **asdict(result),
+    }
+
+
+def accuracy_row(
+    spec: ArchSpec,
+    dataset_name: str,
+    cfg: TrainConfig,
+    device: str,
+    seed: int,
+    data_dir: str | None = None,
+    download: bool = False,
+    progress: bool = False,
+) -> dict:
+    """Load the data set and return one run's row (for isolated sweep workers)."""
+    device = resolve_device(device)
+    data = load_dataset(dataset_name, data_dir, download=download, device=device)
+    return run_row(spec, data, cfg, device, seed, progress=progress)
