@@ -25,7 +25,7 @@ from vggablate.errors import UsageError
 IDENTITY = ("trial_id", "attempt", "kind", "arch", "cfg")
 SETTINGS = (
     "batch_norm", "width", "head", "num_classes", "in_channels", "dropout", "matched", "input_size",
-    "device", "precision", "channels_last", "compile", "mode", "batch_size", "seed", "dataset",
+    "device", "precision", "channels_last", "compile", "cudnn_benchmark", "mode", "batch_size", "seed", "dataset",
     "error", "error_type", "duration_s", "timestamp",
 )  # fmt: skip
 FIGURES = (

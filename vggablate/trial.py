@@ -7,6 +7,7 @@ import datetime
 import hashlib
 import json
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
@@ -25,6 +26,8 @@ from vggablate.measure.peaks import utilisation
 from vggablate.spec import ArchSpec, validate
 
 KINDS = ("counts", "latency", "memory", "accuracy")
+# Set to "1" by a driver on a terminal: an accuracy trial's worker then shows its own progress bar.
+PROGRESS_ENV = "VGGABLATE_TRIAL_PROGRESS"
 DEVICES = ("cpu", "cuda")
 # Spec fields that are not settings: renaming a description must not change a trial's id.
 _SPEC_NOT_SETTINGS = ("name", "cfg", "description", "tags")
@@ -49,13 +52,14 @@ class Trial:
     budget_s: float = 2.0  # latency: sampling time budget
     target_rel_ci: float = 0.01  # latency: stop once the median's 95% CI is within +-1%
     threads: int | None = None  # CPU intra-op threads; None: torch's default
-    train: object | None = None  # accuracy: the training config
+    train: object | None = None  # accuracy: the training config (TrainConfig)
+    data_dir: str | None = None  # accuracy: where the data set is cached; where, not what: not in trial_id
 
 
 def trial_settings(trial: Trial) -> dict:
     """Return every setting of a trial as a flat JSON-able dict (what trial_id hashes)."""
     spec = {f.name: getattr(trial.spec, f.name) for f in fields(ArchSpec) if f.name not in _SPEC_NOT_SETTINGS}
-    own = {f.name: getattr(trial, f.name) for f in fields(Trial) if f.name not in ("spec", "train")}
+    own = {f.name: getattr(trial, f.name) for f in fields(Trial) if f.name not in ("spec", "train", "data_dir")}
     train = dataclasses.asdict(trial.train) if dataclasses.is_dataclass(trial.train) else trial.train
     return {"arch": trial.spec.name, "cfg": trial.spec.cfg_str, **spec, **own, "train": train}
 
@@ -156,6 +160,7 @@ def identity(
         "precision": trial.precision,
         "channels_last": trial.channels_last,
         "compile": trial.compile,
+        "cudnn_benchmark": trial.cudnn_benchmark,
         "mode": trial.mode,
         "batch_size": trial.batch_size,
         "seed": trial.seed,
@@ -250,9 +255,25 @@ def _memory(trial: Trial) -> list[dict]:
     ]
 
 
+def _accuracy(trial: Trial) -> list[dict]:
+    # The trainer fits the spec to the data (classes, channels, small-input head, width) and
+    # reports the fitted spec's columns, which override the trial's own in the row.
+    from vggablate.train import accuracy_row, default_train_config
+
+    recipe = trial.train if trial.train is not None else default_train_config(trial.dataset, trial.device)
+    progress = os.environ.get(PROGRESS_ENV) == "1"
+    return [accuracy_row(trial.spec, trial.dataset, recipe, trial.device, trial.seed, trial.data_dir,
+                         download=True, progress=progress)]  # fmt: skip
+
+
 def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
-# kind -> runner(trial) -> figure dicts, one per row. "accuracy" is added with the trainer.
-RUNNERS: dict[str, Callable[[Trial], list[dict]]] = {"counts": _counts, "latency": _latency, "memory": _memory}
+# kind -> runner(trial) -> figure dicts, one per row.
+RUNNERS: dict[str, Callable[[Trial], list[dict]]] = {
+    "counts": _counts,
+    "latency": _latency,
+    "memory": _memory,
+    "accuracy": _accuracy,
+}

@@ -1,0 +1,191 @@
+"""``python -m bench run``: the main job, a sweep from archs to a results folder and report."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from bench.common import positive_float, positive_int
+
+_CFG_TOKEN = re.compile(r"^(-?\d+(k\d+)?(x\d+)?|M(x\d+)?|LRN(x\d+)?|L)$", re.IGNORECASE)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the run command."""
+    p = sub.add_parser("run", help="run a sweep: measure, train, report")
+    p.add_argument("--archs", help="names, globs ('vgg1*_bn') or cfg strings; separate with commas "
+                   "(cfg tokens are grouped: 'vgg11,64,M,128,M') or ';'")  # fmt: skip
+    p.add_argument("--arch-file", action="append", dest="arch_files", metavar="FILE.toml",
+                   help="register the named archs of a TOML file (repeatable)")  # fmt: skip
+    p.add_argument("--config", metavar="SWEEP.toml", help="a whole sweep in one file; flags override it")
+    p.add_argument("--metrics", help="comma list of params,macs,latency,memory,accuracy (default: all)")
+    p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    p.add_argument("--batch-sizes", help="comma list, e.g. 1,8,32")
+    p.add_argument("--input-size", type=positive_int, help="square input side for counts/latency/memory")
+    p.add_argument("--precision", help="comma list of fp32,tf32,bf16,fp16")
+    p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None, help="torch.compile")
+    p.add_argument("--mode", help="comma list of infer,train")
+    p.add_argument("--dataset", help="digits, cifar10, cifar100, imagefolder:PATH or synthetic")
+    p.add_argument("--data-dir", help="where datasets are cached or found")
+    p.add_argument("--epochs", type=positive_float, help="training budget in epochs")
+    p.add_argument("--seeds", type=positive_int, help="training runs per arch (default 1)")
+    p.add_argument("--width", help="channel multiplier(s), comma list for a grid")
+    p.add_argument("--head", choices=("imagenet", "gap"))
+    p.add_argument("--timeout", type=positive_float, dest="timeout_s", help="seconds per trial (default 900)")
+    p.add_argument("--out", default="results/runs", help="parent folder of run folders (default results/runs)")
+    p.add_argument("--name", help="run name, part of the folder name")
+    p.add_argument("--resume", metavar="RUN_DIR", help="finish an interrupted run in its folder")
+    p.add_argument("--retry-errors", action="store_true", help="with --resume, rerun crashed/timed-out trials")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=main)
+
+
+def split_archs(text: str) -> list[str]:
+    """Split an --archs value into items, grouping consecutive cfg tokens into one cfg string."""
+    items: list[str] = []
+    for piece in text.split(";"):
+        group: list[str] = []
+        for tok in (t.strip() for t in piece.split(",")):
+            if tok and _CFG_TOKEN.match(tok):
+                group.append(tok)
+                continue
+            if group:
+                items.append(",".join(group))
+                group = []
+            if tok:
+                items.append(tok)
+        if group:
+            items.append(",".join(group))
+    return items
+
+
+def flag_layer(args: argparse.Namespace) -> dict:
+    """The sweep fields given as flags (None where not given)."""
+    from bench.common import choice_list, int_list
+    from vggablate.sweepconfig import METRICS, MODES, PRECISIONS
+
+    def widths(text: str) -> tuple[float, ...]:
+        from vggablate.errors import UsageError
+
+        try:
+            values = tuple(float(t) for t in text.split(",") if t.strip())
+        except ValueError:
+            raise UsageError(f"--width must be numbers, e.g. 0.5 or 0.25,0.5; got {text!r}") from None
+        if not values or min(values) <= 0:
+            raise UsageError(f"--width must be > 0, got {text!r}")
+        return values
+
+    conv = {
+        "archs": lambda v: tuple(split_archs(v)),
+        "metrics": lambda v: choice_list(v, METRICS, "metric"),
+        "batch_sizes": lambda v: int_list(v, "batch size"),
+        "precision": lambda v: choice_list(v, PRECISIONS, "precision"),
+        "mode": lambda v: choice_list(v, MODES, "mode"),
+        "width": widths,
+        "arch_files": tuple,
+    }
+    rename = {"precision": "precisions", "mode": "modes", "width": "widths"}
+    out = {}
+    keys = ("archs", "metrics", "batch_sizes", "input_size", "precision", "channels_last", "compile", "mode",
+            "dataset", "data_dir", "epochs", "seeds", "width", "head", "arch_files", "timeout_s", "name")  # fmt: skip
+    for key in keys:
+        value = getattr(args, key)
+        if value is not None:
+            out[rename.get(key, key)] = conv[key](value) if key in conv else value
+    return out
+
+
+def resolve_device(requested: str) -> tuple[str, str]:
+    """Return the device to use and why."""
+    import torch
+
+    from vggablate.errors import UsageError
+
+    if requested not in ("auto", "cpu", "cuda"):
+        raise UsageError(f"unknown device {requested!r}; choose auto, cpu or cuda")
+    has_cuda = torch.cuda.is_available()
+    if requested == "cuda" and not has_cuda:
+        raise UsageError("--device cuda given, but torch sees no CUDA device; use --device cpu (or auto)")
+    if requested == "auto":
+        return ("cuda", "auto: CUDA found") if has_cuda else ("cpu", "auto: no CUDA")
+    return requested, "as asked"
+
+
+def main(args: argparse.Namespace) -> int:
+    """Resolve the sweep, run the pending trials, build the reports."""
+    from vggablate import runner, sweep
+    from vggablate.sweepconfig import build_config, device_defaults, read_sweep_file, with_name
+
+    flags = flag_layer(args)
+    file_layer = read_sweep_file(args.config) if args.config else {}
+    if args.resume:
+        saved = sweep.load_resume(args.resume)[1]
+        why = "as saved in the run folder"
+        given = None
+        if set(flags) - {"name"} or args.config:
+            layers = [{"device": saved.device}, device_defaults(saved.device), file_layer, flags]
+            given = with_name(build_config(layers), saved.name)
+        plan = runner.plan_resume(args.resume, given, args.retry_errors)
+    else:
+        device, why = resolve_device(file_layer.get("device", "auto") if args.device == "auto" else args.device)
+        defaults = {"device": device, **device_defaults(device, _cifar_available(flags, file_layer))}
+        cfg = build_config([defaults, file_layer, {**flags, "device": device}])
+        plan = runner.plan_new(with_name(cfg, cfg.name or sweep.default_name(cfg)), args.out)
+    if not args.quiet:
+        _print_header(plan, why)
+    if not runner.execute(plan, args.quiet):
+        return 130
+    return finish(plan.folder.path, args.quiet)
+
+
+def finish(run_dir: Path, quiet: bool, sections: tuple = ()) -> int:
+    """Build the reports, print the compact results table and the report's path."""
+    from vggablate.report import build_reports
+
+    build_reports(run_dir, sections)
+    if not quiet:
+        print(_compact(run_dir / "summary.md"))
+    print(f"report: {run_dir / 'report.html'}")
+    return 0
+
+
+def _compact(summary: Path) -> str:
+    # The first table of summary.md (the per-arch overview) is the compact table for the terminal.
+    lines = summary.read_text().splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("|")), None)
+    if start is None:
+        return "(no results)"
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    return "\n".join(lines[start:end])
+
+
+def _cifar_available(flags: dict, file_layer: dict) -> bool:
+    from vggablate.data.sources import default_data_dir
+
+    root = Path(flags.get("data_dir") or file_layer.get("data_dir") or default_data_dir())
+    return (root / "cifar-10-batches-py" / "data_batch_1").exists()
+
+
+def _print_header(plan, why: str) -> None:
+    cfg, trials = plan.cfg, plan.trials
+    kinds = {k: sum(t.kind == k for t in trials) for k in ("counts", "latency", "memory", "accuracy")}
+    listing = ", ".join(f"{n} {k}" for k, n in kinds.items() if n)
+    archs = list(dict.fromkeys(t.spec.name for t in trials))
+    lines = [
+        f"vggablate run: {len(archs)} arch(s): {', '.join(archs)}",
+        f"  device {cfg.device} ({why}); metrics {','.join(cfg.metrics)}",
+        f"  timing: input {cfg.input_size}x{cfg.input_size}, batch sizes {','.join(map(str, cfg.batch_sizes))}, "
+        f"precision {','.join(cfg.precisions)}, modes {','.join(cfg.modes)}, channels_last {cfg.channels_last}, "
+        f"compile {cfg.compile}, {cfg.latency_budget_s:g} s per latency trial",
+    ]
+    acc = next((t for t in trials if t.kind == "accuracy"), None)
+    if acc is not None:
+        r = acc.train
+        width = f"width {r.width:g}" if r.width is not None else "the arch's width"
+        lines.append(f"  accuracy: {cfg.dataset}, {r.epochs:g} epochs, batch {r.batch_size}, lr {r.lr:g}, {width}, "
+                     f"{cfg.seeds} seed(s) (the trainer's defaults for {cfg.dataset} on {cfg.device})")  # fmt: skip
+    lines.append(f"  {len(trials)} trials ({listing}); {len(plan.todo)} to run -> {plan.folder.path}")
+    print("\n".join(lines), file=sys.stderr, flush=True)

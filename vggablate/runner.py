@@ -1,0 +1,74 @@
+"""Drive a sweep: open or resume its folder, run the pending trials, build the reports.
+
+Shared by ``bench run`` and ``bench claims``: one path from a SweepConfig to a results folder.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vggablate import sweep
+from vggablate.executors import LocalExecutor, Progress
+from vggablate.records import last_attempts
+from vggablate.sweepconfig import SweepConfig
+from vggablate.trial import PROGRESS_ENV, Trial
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A sweep ready to run: its folder, every trial, and those not yet journaled."""
+
+    cfg: SweepConfig
+    folder: sweep.RunFolder
+    trials: list[Trial]
+    todo: list[Trial]
+    attempts: dict[str, int] = field(default_factory=dict)  # trial_id -> last attempt in the journal
+
+
+def plan_new(cfg: SweepConfig, out: str | Path) -> Plan:
+    """Resolve and check a new sweep, then create its folder with config.toml and env.json."""
+    from vggablate.measure.env import collect_env
+
+    trials = _trials(cfg)
+    folder = sweep.new_run_folder(out, cfg.name)
+    sweep.write_run_files(folder, cfg, collect_env(cfg.device))
+    return Plan(cfg, folder, trials, trials)
+
+
+def plan_resume(run_dir: str | Path, given: SweepConfig | None = None, retry_errors: bool = False) -> Plan:
+    """Reopen a run folder: only the trials not yet in its journal remain (refuse another sweep's folder)."""
+    folder, cfg, rows = sweep.load_resume(run_dir)
+    trials = _trials(cfg)
+    sweep.check_resume(cfg, given, rows, trials)
+    return Plan(cfg, folder, trials, sweep.pending(trials, rows, retry_errors), last_attempts(rows))
+
+
+def _trials(cfg: SweepConfig) -> list[Trial]:
+    specs = sweep.resolve_archs(cfg)
+    sweep.check_trials(cfg, specs)
+    return sweep.plan_trials(cfg, specs)
+
+
+def execute(plan: Plan, quiet: bool = False, executor: object | None = None) -> bool:
+    """Run the pending trials into the journal; return False when interrupted (Ctrl-C)."""
+    executor = executor or LocalExecutor(timeout_s=plan.cfg.timeout_s)
+    progress = Progress(len(plan.trials), len(plan.trials) - len(plan.todo), sweep.trial_label, quiet)
+    if progress.enabled:
+        os.environ[PROGRESS_ENV] = "1"  # spawned workers inherit it: accuracy trials show their own bar
+    try:
+        executor.run(plan.todo, sweep.journal_callback(plan.folder, plan.attempts), progress)
+    except KeyboardInterrupt:
+        progress.close()
+        print(
+            f"interrupted: every finished trial is in {plan.folder.journal}; "
+            f"resume with: python -m bench run --resume {plan.folder.path}",
+            file=sys.stderr,
+        )
+        return False
+    finally:
+        os.environ.pop(PROGRESS_ENV, None)
+    progress.close()
+    return True
