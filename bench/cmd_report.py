@@ -16,14 +16,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Rebuild every derived file and print its path, one per line."""
+    from pathlib import Path
+
     from vggablate.report import build_reports
 
     # A torn last journal line is recoverable: say so in one line instead of a Python warning block.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        paths = build_reports(args.run_dir)
+        sections = _claims_sections(Path(args.run_dir))
+        paths = build_reports(args.run_dir, sections)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     for path in paths:
         print(path)
     return 0
+
+
+def _claims_sections(run_dir) -> tuple:
+    # A claims run (it has claims.md) gets its claims re-judged from the journal as well.
+    if not (run_dir / "claims.md").is_file() or not (run_dir / "config.toml").is_file():
+        return ()
+    from vggablate import sweep
+    from vggablate.claims_run import budget_label, write_claims
+
+    cfg = sweep.load_resume(run_dir)[1]
+    section, _ = write_claims(run_dir, budget_label(cfg, sweep.train_config(cfg)))
+    return (section,)

@@ -86,3 +86,9 @@ def test_depth_combines_parts():
 def test_claim_archs_cover_all_parts():
     names = claim_archs()
     assert {"vgg11", "vgg11_lrn", "vgg13", "vgg13_k5", "vgg13_k5_cm", "vgg16", "vgg16_c", "vgg19"} <= set(names)
+
+
+def test_packaged_reference_is_the_shared_one(reference):
+    from vggablate.reference import load_reference
+
+    assert load_reference() == reference

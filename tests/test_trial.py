@@ -9,7 +9,7 @@ from vggablate.trial import Trial, decay_batch_step, run_batch_sweep, run_trial,
 
 IDENTITY = (
     "trial_id kind arch cfg batch_norm width head num_classes in_channels dropout matched input_size device precision "
-    "channels_last compile mode batch_size seed dataset error error_type duration_s timestamp"
+    "channels_last compile cudnn_benchmark mode batch_size seed dataset error error_type duration_s timestamp"
 ).split()
 ENV = (
     "env_torch env_torchvision env_cuda env_cudnn env_device_name env_cpu env_threads env_git_rev env_hostname "
@@ -33,10 +33,12 @@ def test_trial_id_changes_with_every_setting():
     other |= {"compile": True, "cudnn_benchmark": True, "mode": "train", "batch_size": 3, "seed": 1}
     other |= {"dataset": "cifar10", "budget_s": 1.0, "target_rel_ci": 0.5, "threads": 2, "train": {"epochs": 1}}
     other["spec"] = replace(SPEC, width=0.25)
-    assert set(other) == {f.name for f in fields(Trial)}
+    assert set(other) | {"data_dir"} == {f.name for f in fields(Trial)}
     ids = {trial_id(replace(BASE, **{k: v})) for k, v in other.items()}
     assert len(ids | {trial_id(BASE)}) == len(other) + 1
     assert trial_id(BASE) == trial_id(replace(BASE, spec=replace(SPEC, description="renamed")))
+    # Where the data lives is not what was measured: moving the cache keeps the id (and resume).
+    assert trial_id(BASE) == trial_id(replace(BASE, data_dir="/elsewhere"))
 
 
 def test_counts_row_in_a_fresh_process_has_the_schema_columns():
@@ -77,7 +79,7 @@ def test_timeout_is_one_error_row_with_identity():
 
 def test_bad_settings_raise_before_any_process():
     with pytest.raises(UsageError, match="not available"):
-        run_trial_isolated(replace(BASE, kind="accuracy"))
+        run_trial_isolated(replace(BASE, kind="speed"))
     with pytest.raises(UsageError, match="tf32"):
         run_trial(replace(BASE, precision="tf32"))
     with pytest.raises(UsageError, match="batch size"):
@@ -112,3 +114,15 @@ def test_cuda_oom_is_a_row():
     trial = replace(BASE, kind="memory", device="cuda", mode="train", batch_size=1 << 16, input_size=224)
     (row,) = run_trial_isolated(replace(trial, spec=get_arch("vgg16")), timeout_s=300)
     assert row["error_type"] == "oom"
+
+
+def test_accuracy_row_carries_the_trained_form():
+    from vggablate.train import TrainConfig
+
+    recipe = TrainConfig(steps=3, batch_size=16, warmup_epochs=0, width=0.0625)
+    trial = Trial(get_arch("vgg11"), kind="accuracy", dataset="digits", train=recipe, mode="train")
+    (row,) = run_trial(trial)
+    assert row["trial_id"] == trial_id(trial) and row["kind"] == "accuracy" and row["error"] is None
+    # The trainer fits the spec to the data: 10 classes, gap head on 32px, the recipe's width.
+    assert (row["num_classes"], row["head"], row["width"], row["input_size"]) == (10, "gap", 0.0625, 32)
+    assert 0 <= row["top1"] <= 100 and row["steps"] == 3

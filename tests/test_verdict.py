@@ -46,3 +46,11 @@ def test_combine():
 def test_bad_expectation():
     with pytest.raises(ValueError):
         compare("a", LOW, "b", HIGH, "b>>a")
+
+
+def test_archs_at_chance_are_inconclusive():
+    at_chance = [10.0, 10.0, 10.3]
+    c = compare("a", at_chance, "b", [9.8, 10.1, 10.0], "b<=a", chance=10.0)
+    assert c.verdict == INCONCLUSIVE and "neither arch learned" in c.advice
+    # One side learning is a result, not a failure of the budget.
+    assert compare("a", at_chance, "b", HIGH, "b>a", chance=10.0).verdict == HOLDS

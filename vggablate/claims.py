@@ -130,11 +130,13 @@ ACCURACY_CLAIMS = (
 )  # fmt: skip
 
 
-def accuracy_claims(top1: dict[str, list[float]], budget: str) -> tuple[list[ClaimRow], list[Comparison]]:
+def accuracy_claims(
+    top1: dict[str, list[float]], budget: str, chance: float | None = None
+) -> tuple[list[ClaimRow], list[Comparison]]:
     """Judge each accuracy claim from top-1 per seed per arch; return claim rows and the comparisons."""
     rows, comps = [], []
     for claim, title, source, paper, parts in ACCURACY_CLAIMS:
-        here = [compare(a, _seeds(top1, a), b, _seeds(top1, b), expect)
+        here = [compare(a, _seeds(top1, a), b, _seeds(top1, b), expect, chance=chance)
                 for a, b, expect in parts if top1.get(a) and top1.get(b)]  # fmt: skip
         if not here:
             continue

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 from torch import nn
 
 from vggablate.errors import UsageError
+from vggablate.reference import load_reference
 from vggablate.spec import ArchSpec
-
-# ../shared/reference/ beside the repository: torchvision's published acc1/acc5 per weight set.
-REFERENCE_JSON = Path(__file__).resolve().parents[2] / "shared" / "reference" / "vgg_reference.json"
 
 
 @dataclass(frozen=True)
@@ -77,11 +73,10 @@ def published_accuracy(arch: str, weights: str) -> tuple[float, float] | None:
     """Return torchvision's published (acc1, acc5) for a weight set, or None when it has none."""
     if weights != "IMAGENET1K_V1":
         return None
-    if REFERENCE_JSON.is_file():
-        models = json.loads(REFERENCE_JSON.read_text())["torchvision_imagenet1k_v1"]["models"]
-        if arch in models:
-            return models[arch]["acc1"], models[arch]["acc5"]
-    try:  # without the reference file, torchvision's own metadata holds the same figures
+    models = load_reference()["torchvision_imagenet1k_v1"]["models"]
+    if arch in models:
+        return models[arch]["acc1"], models[arch]["acc5"]
+    try:  # other archs: torchvision's own metadata, where it has them
         import torchvision
 
         metrics = torchvision.models.get_weight(f"{arch.upper()}_Weights.{weights}").meta["_metrics"]["ImageNet-1K"]

@@ -18,6 +18,7 @@ from vggablate.stats import DiffCI, MeanCI, mean_ci, welch_diff_ci
 
 HOLDS, CONTRADICTED, INCONCLUSIVE = "holds", "contradicted", "inconclusive at this budget"
 NO_GAIN_MARGIN = 0.5  # top-1 percentage points: a smaller gain counts as "no gain"
+NOT_LEARNED_MARGIN = 5.0  # top-1 points above chance: two archs both below it have not learned anything
 
 
 @dataclass(frozen=True)
@@ -46,11 +47,24 @@ def seeds_needed(a: MeanCI, b: MeanCI, effect: float) -> int | None:
 
 
 def compare(
-    a_name: str, a: Sequence[float], b_name: str, b: Sequence[float], expect: str, margin: float = NO_GAIN_MARGIN
+    a_name: str,
+    a: Sequence[float],
+    b_name: str,
+    b: Sequence[float],
+    expect: str,
+    margin: float = NO_GAIN_MARGIN,
+    chance: float | None = None,
 ) -> Comparison:
-    """Compare b against a (top-1 per seed) and compute the verdict for the expected direction."""
+    """Compare b against a (top-1 per seed) and compute the verdict for the expected direction.
+
+    ``chance`` (top-1 of guessing, 100 / classes): when neither side rises above it, the budget
+    taught neither arch anything and no claim about them can be judged.
+    """
     a_ci, b_ci = mean_ci(a), mean_ci(b)
     d = welch_diff_ci(a, b)
+    if chance is not None and max(a_ci.mean, b_ci.mean) < chance + NOT_LEARNED_MARGIN:
+        advice = f"neither arch learned (top-1 near chance, {chance:.0f}%): more epochs"
+        return Comparison(a_name, b_name, a_ci, b_ci, d, expect, INCONCLUSIVE, advice)
     if expect == "b>a":
         verdict = HOLDS if d.lo > 0 else CONTRADICTED if d.hi < 0 else INCONCLUSIVE
         effect = d.diff

@@ -48,7 +48,9 @@ def _batch_axis(ax, batch_sizes: pd.Series, log_y: bool = False) -> None:
     ax.set_xlabel("batch size (images)")
     if log_y:
         ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.10g}"))
+        plain = FuncFormatter(lambda v, _: f"{v:,.10g}")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(plain)  # matplotlib's default writes short ranges as 6x10^2
 
 
 def plot_latency(frame: pd.DataFrame, pal: Palette) -> Figure | None:

@@ -205,6 +205,7 @@ def accuracy_table(frame: pd.DataFrame) -> pd.DataFrame:
             {
                 "arch": s["arch"],
                 "dataset": s["dataset"],
+                "model as trained": _trained_form(g),
                 "epochs": fmt(g["epochs"].max(), 0) if "epochs" in g else "",
                 "top-1 % (95% CI)": fmt_ci(s["top1"], s["lo"], s["hi"], s["n"]),
                 "top-5 %": fmt(g["top5"].mean()) if "top5" in g else "",
@@ -212,6 +213,16 @@ def accuracy_table(frame: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(out)
+
+
+def _trained_form(rows: pd.DataFrame) -> str:
+    # The trainer may differ from the arch's standard form (width, head, input): say so in the table.
+    parts = []
+    for column, label in (("width", "width {}"), ("head", "{} head"), ("input_size", "{}px")):
+        values = rows[column].dropna().unique() if column in rows else []
+        if len(values):
+            parts.append(label.format(", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)))
+    return ", ".join(parts)
 
 
 def pairs_table(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,117 @@
+"""``python -m bench claims``: put the VGG paper's claims to measured tests, with computed verdicts."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from bench.common import positive_float, positive_int
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the claims command."""
+    p = sub.add_parser("claims", help="reproduce the VGG paper's claims (claims.md, plots, report section)")
+    p.add_argument("--budget", choices=("smoke", "cifar"), help="smoke: CPU+digits (default without a GPU); "
+                   "cifar: GPU+CIFAR-10 (default with one)")  # fmt: skip
+    p.add_argument("--epochs", type=positive_float, help="override the budget's epochs")
+    p.add_argument("--seeds", type=positive_int, help="override the budget's seeds per arch")
+    p.add_argument("--dataset", help="override the budget's data set")
+    p.add_argument("--width", type=positive_float, help="train every arch at this width")
+    p.add_argument("--data-dir", help="where datasets are cached or found")
+    p.add_argument("--out", default="results/runs", help="parent folder of run folders (default results/runs)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="reuse a claims run folder: only missing trials run "
+                   "(add seeds later with --seeds)")  # fmt: skip
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the claims' sweep (or resume it), then judge every claim and write the outputs."""
+    import torch
+
+    from vggablate import runner, sweep
+    from vggablate.claims_run import BUDGETS, budget_label, claims_config
+    from vggablate.errors import UsageError
+
+    budget = BUDGETS[args.budget or ("cifar" if torch.cuda.is_available() else "smoke")]
+    if budget.device == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--budget cifar needs a CUDA device and torch sees none; use --budget smoke")
+    overrides = {"epochs": args.epochs, "seeds": args.seeds, "dataset": args.dataset, "data_dir": args.data_dir,
+                 "widths": (args.width,) if args.width else None}  # fmt: skip
+    cfg = claims_config(budget, overrides)
+    if args.resume:
+        saved = sweep.load_resume(args.resume)[1]
+        if not saved.name.startswith("claims-"):
+            raise UsageError(f"{args.resume} is not a claims run folder (its sweep is {saved.name!r})")
+        # More seeds (or epochs) than the folder holds: the same archs, only the new trials run.
+        plan = runner.plan_resume(args.resume, retry_errors=False) if not _changes(overrides) else None
+        if plan is None:
+            plan = _grow(args.resume, saved, cfg)
+    else:
+        plan = runner.plan_new(cfg, args.out)
+    recipe = next((t.train for t in plan.trials if t.kind == "accuracy"), None)
+    label = budget_label(plan.cfg, recipe)
+    if not args.quiet:
+        estimate = _estimate(plan, recipe)
+        print(f"vggablate claims: budget {budget.name} ({budget.about}): {label}\n"
+              f"  {len(plan.trials)} training runs, {len(plan.todo)} to run -> {plan.folder.path}\n"
+              f"  expected duration: about {estimate / 60:.1f} min (from one timed vgg11 step on this machine)",
+              file=sys.stderr, flush=True)  # fmt: skip
+    start = time.perf_counter()
+    if not runner.execute(plan, args.quiet):
+        return 130
+    if not args.quiet:
+        print(f"  trained in {(time.perf_counter() - start) / 60:.1f} min", file=sys.stderr)
+    return report_claims(plan.folder.path, label, args.quiet)
+
+
+def report_claims(run_dir, label: str, quiet: bool) -> int:
+    """Write claims.md and the claim plots, then the run's reports with the claims section."""
+    from bench.cmd_run import finish
+    from vggablate.claims_run import write_claims
+
+    section, rows = write_claims(run_dir, label)
+    if not quiet:
+        for r in rows:
+            if r.claim != "static":
+                print(f"  {r.verdict:>28}  {r.title}", file=sys.stderr)
+    print(f"claims: {run_dir / 'claims.md'}")
+    return finish(run_dir, quiet=True, sections=(section,))
+
+
+# Train-split sizes, for the estimate: digits' fixed 80% split of 1,797; CIFAR's 50,000; synthetic's 2,048.
+TRAIN_IMAGES = {"digits": 1437, "cifar10": 50000, "cifar100": 50000, "synthetic": 2048}
+
+
+def _changes(overrides: dict) -> bool:
+    return any(v is not None for k, v in overrides.items() if k != "data_dir")
+
+
+def _grow(run_dir, saved, cfg):
+    """Resume with more seeds or another budget: keep the folder, save the new config, run what is new."""
+    from dataclasses import replace
+
+    from vggablate import runner, sweep
+    from vggablate.errors import UsageError
+    from vggablate.records import atomic_write_text
+    from vggablate.sweepconfig import to_toml
+
+    grown = replace(cfg, name=saved.name)
+    diff = set(sweep.differences(saved, grown)) - {"seeds", "epochs"}
+    if diff:
+        raise UsageError(f"--resume can add seeds or change epochs, not {', '.join(sorted(diff))}; start a new run")
+    atomic_write_text(sweep.RunFolder(sweep.Path(run_dir)).path / "config.toml", to_toml(grown))
+    return runner.plan_resume(run_dir)
+
+
+def _estimate(plan, recipe) -> float:
+    from vggablate.claims_run import expected_seconds, time_one_step
+
+    if recipe is None or not plan.todo:
+        return 0.0
+    train_images = TRAIN_IMAGES.get(plan.cfg.dataset)
+    if train_images is None:
+        return float("nan")  # an image folder's size is unknown before it is read
+    steps = recipe.steps or int(recipe.epochs * train_images / recipe.batch_size)
+    return expected_seconds(plan.todo, time_one_step(recipe), steps)

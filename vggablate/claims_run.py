@@ -1,0 +1,140 @@
+"""``bench claims``: the claims' sweep (budgets, expected duration) and its outputs in a run folder.
+
+The accuracy trials run through the same sweep machinery as ``bench run`` (journal, resume,
+error rows); the cost and static claims are exact arithmetic on the analytic tables.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from vggablate.analysis import analyse
+from vggablate.claims import (
+    ACCURACY_CLAIMS,
+    LARGE_PAIRS,
+    accuracy_claims,
+    claim_archs,
+    large_kernel_costs,
+    per_layer_argument,
+    static_checks,
+)
+from vggablate.records import atomic_write_bytes, atomic_write_text, latest_attempts, read_rows
+from vggablate.reference import load_reference
+from vggablate.registry import get_arch
+from vggablate.report.claims import claims_markdown, claims_plots, claims_section
+from vggablate.report.html import Image, Section
+from vggablate.sweepconfig import SweepConfig
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A named training budget for the accuracy claims."""
+
+    name: str
+    device: str
+    dataset: str
+    epochs: float | None  # None: the trainer's default for the data set and device
+    seeds: int
+    about: str
+
+
+BUDGETS = {
+    # CPU, digits: the trainer's short recipe (width 0.125, 15 epochs), 3 seeds: all claims < 15 min on 2 cores.
+    "smoke": Budget("smoke", "cpu", "digits", None, 3, "CPU, digits, minutes"),
+    # GPU, CIFAR-10 at full width: enough to separate the depths (the paper's central claim).
+    "cifar": Budget("cifar", "cuda", "cifar10", 15, 3, "GPU, CIFAR-10, 15 epochs x 3 seeds"),
+}
+
+
+def claims_config(budget: Budget, overrides: dict) -> SweepConfig:
+    """Return the sweep of the accuracy claims: every compared arch, accuracy only."""
+    fields = {"archs": tuple(claim_archs()), "metrics": ("accuracy",), "device": budget.device,
+              "dataset": budget.dataset, "epochs": budget.epochs, "seeds": budget.seeds,
+              "name": f"claims-{budget.name}"}  # fmt: skip
+    fields.update({k: v for k, v in overrides.items() if v is not None})
+    return SweepConfig(**fields)
+
+
+def budget_label(cfg: SweepConfig, recipe: object | None) -> str:
+    """Describe the budget the verdicts were reached under."""
+    epochs = getattr(recipe, "epochs", cfg.epochs)
+    width = getattr(recipe, "width", None)
+    widths = ",".join(f"{w:g}" for w in cfg.widths) or (f"{width:g}" if width is not None else "as registered")
+    return f"{cfg.dataset}, {epochs:g} epochs, {cfg.seeds} seed(s) per arch, width {widths}, {cfg.device}"
+
+
+def expected_seconds(trials: list, per_step_s: float, steps_per_run: int, overhead_s: float = 5.0) -> float:
+    """Estimate a sweep's duration from one timed step of vgg11, scaled per arch by its conv layers."""
+    ref = analyse(get_arch("vgg11"), 32).conv_layers
+    total = 0.0
+    for t in trials:
+        layers = analyse(get_arch(t.spec.name) if "@" not in t.spec.name else t.spec, 32).conv_layers
+        # At the smoke budget's tiny widths a step costs about the same per layer: scale by depth.
+        total += overhead_s + per_step_s * steps_per_run * layers / ref * (1.3 if t.spec.batch_norm else 1.0)
+    return total
+
+
+def time_one_step(recipe: object, dataset_size: int = 32) -> float:
+    """Time vgg11's training step at the recipe's width and batch size, here, now (seconds)."""
+    import torch
+
+    from vggablate.factory import create_model
+
+    model = create_model("vgg11", head="gap", num_classes=10, width=getattr(recipe, "width", None) or 1.0)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x = torch.randn(recipe.batch_size, 3, dataset_size, dataset_size)
+    y = torch.randint(0, 10, (recipe.batch_size,))
+    times = []
+    for _ in range(4):
+        start = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+        times.append(time.perf_counter() - start)
+    return sorted(times[1:])[1]  # median of three, the first (warm-up) dropped
+
+
+def top1_by_arch(rows: list[dict]) -> dict[str, list[float]]:
+    """Collect top-1 per seed per arch from the accuracy rows that succeeded (latest attempts)."""
+    out: dict[str, list[float]] = {}
+    for row in latest_attempts(rows):
+        if row.get("kind") == "accuracy" and not row.get("error") and row.get("top1") is not None:
+            out.setdefault(row["arch"], []).append(float(row["top1"]))
+    return out
+
+
+def cost_frame() -> pd.DataFrame:
+    """Per-stage conv params and MACs at 224 of every arch in the large-kernel pairs."""
+    names = list(dict.fromkeys(n for pair in LARGE_PAIRS for n in pair))
+    rows = []
+    for name in names:
+        t = analyse(get_arch(name), 224)
+        rows += [{"arch": name, "stage": i + 1, "params": p, "macs": m}
+                 for i, (p, m) in enumerate(zip(t.stage_params, t.stage_macs))]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def write_claims(run_dir: Path, label: str) -> tuple[Section, list]:
+    """Judge every claim from the run's journal; write claims.md and the claim plots; return the section."""
+    journal = read_rows(run_dir / "rows.jsonl")
+    top1 = top1_by_arch(journal)
+    classes = {r["num_classes"] for r in journal if r.get("kind") == "accuracy" and r.get("num_classes")}
+    chance = 100.0 / min(classes) if classes else None
+    acc_rows, _ = accuracy_claims(top1, label, chance)
+    rows = per_layer_argument() + large_kernel_costs() + acc_rows + static_checks(load_reference())
+    header = f"Budget: {label}. Verdicts are computed from this run's rows (Welch 95% CI on top-1)."
+    groups = [(cid, title, list(dict.fromkeys(n for a, b, _ in parts for n in (a, b))))
+              for cid, title, _, _, parts in ACCURACY_CLAIMS]  # fmt: skip
+    plots_dir = run_dir / "plots"
+    plots_dir.mkdir(exist_ok=True)
+    images = []
+    for name, title, png, svg in claims_plots(cost_frame(), top1, groups):
+        atomic_write_bytes(plots_dir / f"{name}.png", png)
+        atomic_write_bytes(plots_dir / f"{name}.svg", svg)
+        images.append(Image(name, title, png))
+    atomic_write_text(run_dir / "claims.md", claims_markdown(rows, header))
+    return claims_section(rows, header, images), rows
