@@ -35,6 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--width", help="channel multiplier(s), comma list for a grid")
     p.add_argument("--head", choices=("imagenet", "gap"))
     p.add_argument("--timeout", type=positive_float, dest="timeout_s", help="seconds per trial (default 900)")
+    p.add_argument("--latency-budget", type=positive_float, dest="latency_budget_s",
+                   help="seconds of timed samples per latency trial (default 1.5 on CPU, 2 on CUDA)")  # fmt: skip
     p.add_argument("--out", default="results/runs", help="parent folder of run folders (default results/runs)")
     p.add_argument("--name", help="run name, part of the folder name")
     p.add_argument("--resume", metavar="RUN_DIR", help="finish an interrupted run in its folder")
@@ -90,7 +92,8 @@ def flag_layer(args: argparse.Namespace) -> dict:
     rename = {"precision": "precisions", "mode": "modes", "width": "widths"}
     out = {}
     keys = ("archs", "metrics", "batch_sizes", "input_size", "precision", "channels_last", "compile", "mode",
-            "dataset", "data_dir", "epochs", "seeds", "width", "head", "arch_files", "timeout_s", "name")  # fmt: skip
+            "dataset", "data_dir", "epochs", "seeds", "width", "head", "arch_files", "timeout_s", "latency_budget_s",
+            "name")  # fmt: skip
     for key in keys:
         value = getattr(args, key)
         if value is not None:

@@ -1,0 +1,224 @@
+"""`python -m bench run` end to end: the results folder, failed trials, kill-and-resume, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+TINY = ["--input-size", "32", "--width", "0.25", "--head", "gap", "--latency-budget", "0.2", "--quiet"]
+BENCH = [sys.executable, "-m", "bench"]
+
+
+def bench(*argv: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([*BENCH, *argv], capture_output=True, text=True, timeout=timeout)
+
+
+def run_dirs(out: Path) -> list[Path]:
+    return sorted(p for p in out.iterdir() if p.is_dir())
+
+
+def journal(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "rows.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("runs")
+    argv = ["run", "--archs", "vgg11,16,M,32,M", "--mode", "infer", "--batch-sizes", "1,2", "--epochs", "1",
+            "--out", str(out), "--name", "e2e", *TINY]  # fmt: skip
+    proc = bench(*argv)
+    assert proc.returncode == 0, proc.stderr
+    (run_dir,) = run_dirs(out)
+    assert f"report: {run_dir / 'report.html'}" in proc.stdout
+    return run_dir
+
+
+def test_every_output_file(full_run):
+    for name in ("rows.jsonl", "rows.csv", "rows.parquet", "env.json", "config.toml", "summary.md", "report.html"):
+        assert (full_run / name).is_file(), name
+    plots = {p.name for p in (full_run / "plots").iterdir()}
+    for stem in ("params_macs", "latency_throughput", "memory", "training_curves", "stage_breakdown"):
+        assert {f"{stem}.png", f"{stem}.svg"} <= plots
+    assert full_run.name.endswith("-e2e")
+    env = json.loads((full_run / "env.json").read_text())
+    assert env["env_torch"] and "env_cpu" in env
+
+
+def test_rows_cover_the_grid(full_run):
+    rows = journal(full_run)
+    kinds = [(r["arch"], r["kind"], r.get("batch_size")) for r in rows if r["kind"] != "accuracy"]
+    assert len(rows) == 2 * (1 + 2 + 2 + 1)  # per arch: counts, latency x2, memory x2, accuracy
+    assert ("vgg11", "latency", 2) in kinds and ("16,M,32,M", "memory", 1) in kinds
+    assert all(r["error"] is None for r in rows)
+    assert len({r["trial_id"] for r in rows}) == len(rows)
+    acc = [r for r in rows if r["kind"] == "accuracy"]
+    assert {(r["dataset"], r["head"], r["input_size"]) for r in acc} == {("digits", "gap", 32)}
+
+
+def test_summary_and_tables_agree_with_rows(full_run):
+    import pandas as pd
+
+    rows = journal(full_run)
+    counts = next(r for r in rows if r["kind"] == "counts" and r["arch"] == "vgg11")
+    summary = (full_run / "summary.md").read_text()
+    assert f"{counts['params'] / 1e6:.2f}" in summary
+    lat = next(r for r in rows if r["kind"] == "latency" and r["arch"] == "vgg11" and r["batch_size"] == 1)
+    assert f"{lat['latency_ms_p50']:.3g}" in summary or f"{lat['latency_ms_p50']:.2f}" in summary
+    acc = next(r for r in rows if r["kind"] == "accuracy" and r["arch"] == "vgg11")
+    assert f"{acc['top1']:.2f}" in summary
+    frame = pd.read_parquet(full_run / "rows.parquet")
+    assert len(frame) == len(rows) and set(frame["trial_id"]) == {r["trial_id"] for r in rows}
+    csv = pd.read_csv(full_run / "rows.csv")
+    assert int(csv.loc[csv["kind"] == "counts", "params"].max()) == max(r["params"] for r in rows if "params" in r)
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def test_html_report_is_self_contained(full_run):
+    parser = _Tags()
+    parser.feed((full_run / "report.html").read_text())
+    imgs = [a for t, a in parser.tags if t == "img"]
+    assert len(imgs) >= 5 and all(a["src"].startswith("data:image/png;base64,") for a in imgs)
+    assert sum(t == "table" for t, _ in parser.tags) >= 5
+    assert not [t for t, a in parser.tags if t in ("script", "link")]
+
+
+def test_report_rebuild_reproduces_summary(full_run, tmp_path):
+    before = (full_run / "summary.md").read_text()
+    (full_run / "summary.md").unlink()
+    proc = bench("report", str(full_run))
+    assert proc.returncode == 0, proc.stderr
+    assert (full_run / "summary.md").read_text() == before
+
+
+def test_failed_trials_are_rows_and_reported(tmp_path):
+    # A 0.5 s timeout is too short for a worker to start: every latency trial is a timeout row.
+    proc = bench("run", "--archs", "vgg11", "--metrics", "params,latency", "--mode", "infer", "--timeout", "0.5",
+                 "--out", str(tmp_path), *TINY)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    (run_dir,) = run_dirs(tmp_path)
+    rows = journal(run_dir)
+    assert {r["error_type"] for r in rows} == {"timeout"}
+    assert "Errors" in (run_dir / "summary.md").read_text() and "timeout" in (run_dir / "summary.md").read_text()
+
+
+def _wait_for_rows(path: Path, n: int, proc: subprocess.Popen, limit: float = 120) -> None:
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        if path.exists() and len(path.read_text().splitlines()) >= n:
+            return
+        assert proc.poll() is None, "the run ended before it could be killed"
+        time.sleep(0.2)
+    raise AssertionError("no rows appeared in time")
+
+
+@pytest.mark.parametrize("how", ["kill", "interrupt"])
+def test_kill_and_resume(tmp_path, how):
+    argv = ["run", "--archs", "vgg11,vgg13,vgg16", "--metrics", "params,macs", "--out", str(tmp_path), *TINY]
+    proc = subprocess.Popen([*BENCH, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # fmt: skip
+    out = tmp_path
+    deadline = time.time() + 60
+    while not (dirs := run_dirs(out)) and time.time() < deadline:
+        time.sleep(0.1)
+    run_dir = dirs[0]
+    _wait_for_rows(run_dir / "rows.jsonl", 1, proc)
+    if how == "kill":
+        os.killpg(proc.pid, signal.SIGKILL)  # the driver and its worker, mid-trial
+        proc.wait(30)
+    else:
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130 and "resume with: python -m bench run --resume" in err
+    done = journal(run_dir)
+    assert 1 <= len(done) < 3
+    resumed = bench("run", "--resume", str(run_dir), "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    rows = journal(run_dir)
+    assert sorted(r["arch"] for r in rows) == ["vgg11", "vgg13", "vgg16"]
+    assert rows[: len(done)] == done  # nothing journaled before the kill was lost or rewritten
+    assert (run_dir / "report.html").is_file()
+    # The same reports as an uninterrupted run: counts are exact, so the tables match.
+    fresh = bench("run", *argv[1 : -len(TINY)], "--out", str(tmp_path / "fresh"), *TINY)
+    assert fresh.returncode == 0, fresh.stderr
+    table = lambda d: (d / "summary.md").read_text().split("## Model size")[1]  # noqa: E731
+    assert table(run_dir) == table(run_dirs(tmp_path / "fresh")[0])
+
+
+def test_resume_of_a_finished_run_runs_nothing(full_run):
+    before = journal(full_run)
+    proc = bench("run", "--resume", str(full_run))
+    assert proc.returncode == 0, proc.stderr
+    assert "0 to run" in proc.stderr and journal(full_run) == before
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["--archs", "vgg17"], "unknown arch 'vgg17'; did you mean"),
+        (["--archs", "resnet*"], "pattern 'resnet*' matches no registered arch"),
+        (["--archs", "64,foo"], "unknown arch 'foo'"),
+        (["--archs", "vgg11", "--metrics", "speed"], "unknown metric speed"),
+        (["--archs", "vgg11", "--batch-sizes", "0"], "every batch size must be >= 1"),
+        (["--archs", "vgg11", "--precision", "int8"], "unknown precision int8"),
+        (["--archs", "vgg11", "--device", "cuda"], "--device cuda given, but torch sees no CUDA device"),
+        (["--archs", "vgg11", "--input-size", "16"], "too small for 5 max-pools"),
+        (["--archs", "vgg11", "--config", "/nonexistent/sweep.toml"], "does not exist"),
+        (["--resume", "/nonexistent/run"], "does not exist or is not a folder"),
+        (["--archs", "vgg11", "--epochs", "-1"], "must be > 0"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(tmp_path, argv, fragment):
+    if "cuda" in argv:
+        import torch
+
+        if torch.cuda.is_available():
+            pytest.skip("CUDA present")
+    proc = bench("run", *argv, "--out", str(tmp_path / "runs"))
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in proc.stderr
+    assert not (tmp_path / "runs").exists()  # refused before any work: no folder made
+
+
+def test_output_folder_that_is_a_file(tmp_path):
+    target = tmp_path / "taken"
+    target.write_text("keep me")
+    proc = bench("run", "--archs", "vgg11", "--metrics", "params", "--out", str(target))
+    assert proc.returncode == 2 and "is a file" in proc.stderr
+    assert target.read_text() == "keep me"
+
+
+def test_resume_with_another_sweep_is_refused(full_run):
+    before = (full_run / "rows.jsonl").read_bytes()
+    proc = bench("run", "--resume", str(full_run), "--archs", "vgg13")
+    assert proc.returncode == 2 and "different sweep (differs in: archs" in proc.stderr
+    assert (full_run / "rows.jsonl").read_bytes() == before
+
+
+def test_sweep_file_with_flag_override(tmp_path):
+    sweep = tmp_path / "sweep.toml"
+    sweep.write_text('archs = ["16,M,32,M"]\nmetrics = ["params", "macs"]\ninput_size = 32\nwidth = [0.5, 1.0]\n')
+    proc = bench("run", "--config", str(sweep), "--head", "gap", "--out", str(tmp_path / "runs"), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    (run_dir,) = run_dirs(tmp_path / "runs")
+    rows = journal(run_dir)
+    assert sorted(r["arch"] for r in rows) == ["16,M,32,M@w0.5", "16,M,32,M@w1"]
+    assert {r["head"] for r in rows} == {"gap"}
+    saved = (run_dir / "config.toml").read_text()
+    assert 'head = "gap"' in saved and "widths = [" in saved
