@@ -181,6 +181,9 @@ def test_resume_of_a_finished_run_runs_nothing(full_run):
         (["--archs", "vgg11", "--config", "/nonexistent/sweep.toml"], "does not exist"),
         (["--resume", "/nonexistent/run"], "does not exist or is not a folder"),
         (["--archs", "vgg11", "--epochs", "-1"], "must be > 0"),
+        (["--archs", "vgg11", "--dataset", "imagefolder:/nonexistent"], "image folder '/nonexistent' not found"),
+        (["--archs", "vgg11", "--dataset", "mnist"], "unknown dataset 'mnist'"),
+        (["--archs", "vgg11", "--precision", "tf32", "--device", "cpu"], "tf32 is a CUDA tensor-core precision"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(tmp_path, argv, fragment):

@@ -14,7 +14,7 @@ from vggablate import sweep
 from vggablate.executors import LocalExecutor, Progress
 from vggablate.records import last_attempts
 from vggablate.sweepconfig import SweepConfig
-from vggablate.trial import PROGRESS_ENV, Trial
+from vggablate.trial import PROGRESS_ENV, Trial, check_trial
 
 
 @dataclass(frozen=True)
@@ -47,9 +47,13 @@ def plan_resume(run_dir: str | Path, given: SweepConfig | None = None, retry_err
 
 
 def _trials(cfg: SweepConfig) -> list[Trial]:
+    # Every setting is checked here, before a folder is made or a trial runs.
     specs = sweep.resolve_archs(cfg)
     sweep.check_trials(cfg, specs)
-    return sweep.plan_trials(cfg, specs)
+    trials = sweep.plan_trials(cfg, specs)
+    for trial in trials:
+        check_trial(trial)
+    return trials
 
 
 def execute(plan: Plan, quiet: bool = False, executor: object | None = None) -> bool:

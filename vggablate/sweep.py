@@ -92,6 +92,10 @@ def train_config(cfg: SweepConfig) -> TrainConfig:
 
 def check_trials(cfg: SweepConfig, specs: list[ArchSpec]) -> None:
     """Refuse, before any work, settings no trial could run with."""
+    if "accuracy" in cfg.metrics and cfg.dataset.startswith("imagefolder:"):
+        from vggablate.data.folder import check_folder
+
+        check_folder(cfg.dataset.split(":", 1)[1])
     if {"params", "macs", "latency", "memory"} & set(cfg.metrics):
         for spec in specs:
             try:

@@ -55,14 +55,20 @@ def _image_folder(path: Path, transform):
         raise UsageError(f"image folder {str(path)!r}: {exc}".split("\n")[0]) from None
 
 
-def load_folder(root: str, need_train: bool = True, transform=None, workers: int = 4) -> FolderData:
-    """Open PATH/train and PATH/val as image-folder data sets (train optional for evaluation)."""
+def check_folder(root: str, need_train: bool = True) -> Path:
+    """Raise a one-line error unless PATH holds val/ (and train/); cheap: lists no images."""
     base = Path(root).expanduser()
     expected = "train/ and val/" if need_train else "val/"
     if not (base / "val").is_dir() or (need_train and not (base / "train").is_dir()):
         raise UsageError(
             f"image folder {str(base)!r} not found or incomplete: expected {expected} with one folder per class"
         )
+    return base
+
+
+def load_folder(root: str, need_train: bool = True, transform=None, workers: int = 4) -> FolderData:
+    """Open PATH/train and PATH/val as image-folder data sets (train optional for evaluation)."""
+    base = check_folder(root, need_train)
     test = _image_folder(base / "val", transform or eval_transform())
     train = _image_folder(base / "train", train_transform()) if need_train else None
     classes = tuple(test.classes)
