@@ -160,7 +160,9 @@ def accuracy_row(arch: str, seed: int) -> dict:
         for e in range(1, EPOCHS + 1)
     ]
     curve[-1]["test_top1"] = final
+    trained = counts_row(arch, 32)  # an accuracy row carries the size of the network it trained
     return _base("accuracy", arch, 32, seed=seed, precision="bf16", mode="train", duration_s=95.0) | {
+        "params": trained["params"], "macs": trained["macs"], "flops": trained["flops"],
         "top1": final, "top5": 99.4 + 0.05 * seed, "train_loss": curve[-1]["train_loss"],
         "train_time_s": 80.0 + 6 * CONV_LAYERS[arch], "train_ips": 50000 * EPOCHS / (80.0 + 6 * CONV_LAYERS[arch]),
         "time_to_target_s": None, "target_top1": None, "epochs": EPOCHS, "steps": 98 * EPOCHS,

@@ -126,3 +126,7 @@ def test_accuracy_row_carries_the_trained_form():
     # The trainer fits the spec to the data: 10 classes, gap head on 32px, the recipe's width.
     assert (row["num_classes"], row["head"], row["width"], row["input_size"]) == (10, "gap", 0.0625, 32)
     assert 0 <= row["top1"] <= 100 and row["steps"] == 3
+    from vggablate import analyse
+
+    trained = replace(get_arch("vgg11"), num_classes=10, head="gap", width=0.0625)
+    assert row["macs"] == analyse(trained, 32).macs and row["params"] == analyse(trained, 32).params

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from vggablate.analysis import analyse
 from vggablate.data import DeviceLoader, StreamLoader, TensorData, load_dataset
 from vggablate.errors import UsageError
 from vggablate.evaluate import evaluate_model
@@ -238,6 +239,7 @@ def train_and_evaluate(
 def run_row(spec: ArchSpec, data: Any, cfg: TrainConfig, device: str, seed: int, progress: bool = False) -> dict:
     """Fit the spec to the data and recipe, train once, and return the row's accuracy and spec columns."""
     fitted = prepare_spec(spec, data, cfg)
+    totals = analyse(fitted, data.input_size)
     t0 = time.perf_counter()
     result = train_and_evaluate(fitted, data, cfg, device, seed, progress)
     return {
@@ -261,6 +263,11 @@ def run_row(spec: ArchSpec, data: Any, cfg: TrainConfig, device: str, seed: int,
         "seed": seed,
         "dataset": data.name,
         "duration_s": time.perf_counter() - t0,
+        # The trained model's own size (analytic, exact: tests check it against fvcore), so that
+        # accuracy can be plotted against the compute of the network that earned it.
+        "params": totals.params,
+        "macs": totals.macs,
+        "flops": 2 * totals.macs,
         **asdict(result),
     }
 

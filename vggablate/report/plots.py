@@ -65,15 +65,16 @@ def pareto_front(points: list[tuple[float, float]]) -> list[int]:
 def plot_top1_vs_gmacs(frame: pd.DataFrame, pal: Palette) -> Figure | None:
     """Top-1 (mean, 95% CI) vs GMACs at the training input size, with the Pareto front."""
     stats = accuracy_stats(frame)
-    acc, counts = ok_rows(frame, "accuracy"), ok_rows(frame, "counts")
-    if stats.empty or counts.empty:
+    acc = ok_rows(frame, "accuracy")
+    if stats.empty:
         return None
-    pts = []
+    pts = []  # x: the MACs of the network as trained (width, head, input), carried by its accuracy rows
     for _, s in stats.iterrows():
-        size = acc.loc[acc["arch"] == s["arch"], "input_size"].iloc[0]
-        c = counts[(counts["arch"] == s["arch"]) & (counts["input_size"] == size)]
-        if len(c) and pd.notna(size) and pd.notna(col(c, "macs").iloc[0]):
-            pts.append((s["arch"], col(c, "macs").iloc[0] / 1e9, s, int(size)))
+        mine = acc[acc["arch"] == s["arch"]]
+        size = mine["input_size"].iloc[0]
+        macs = pd.to_numeric(col(mine, "macs"), errors="coerce").dropna()
+        if len(macs) and pd.notna(size):
+            pts.append((s["arch"], float(macs.iloc[0]) / 1e9, s, int(size)))
     if not pts:
         return None
     fig, (ax,) = new_fig(1, 7.0, 4.6)
