@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 
 from bench.common import positive_float, positive_int
 
@@ -14,6 +15,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("claims", help="reproduce the VGG paper's claims (claims.md, plots, report section)")
     p.add_argument("--budget", choices=("smoke", "cifar"), help="smoke: CPU+digits (default without a GPU); "
                    "cifar: GPU+CIFAR-10 (default with one)")  # fmt: skip
+    p.add_argument("--claims", help="comma list of accuracy claims to run: shallow_5x5, depth, lrn, one_by_one "
+                   "(default all; the cost and static claims are always judged)")  # fmt: skip
     p.add_argument("--epochs", type=positive_float, help="override the budget's epochs")
     p.add_argument("--seeds", type=positive_int, help="override the budget's seeds per arch")
     p.add_argument("--dataset", help="override the budget's data set")
@@ -21,7 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data-dir", help="where datasets are cached or found")
     p.add_argument("--out", default="results/runs", help="parent folder of run folders (default results/runs)")
     p.add_argument("--resume", metavar="RUN_DIR", help="reuse a claims run folder: only missing trials run "
-                   "(add seeds later with --seeds)")  # fmt: skip
+                   "(add seeds later: --resume DIR --seeds N)")  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=main)
 
@@ -30,26 +33,29 @@ def main(args: argparse.Namespace) -> int:
     """Run the claims' sweep (or resume it), then judge every claim and write the outputs."""
     import torch
 
+    from bench.common import choice_list
     from vggablate import runner, sweep
+    from vggablate.claims import ACCURACY_CLAIM_IDS
     from vggablate.claims_run import BUDGETS, budget_label, claims_config
     from vggablate.errors import UsageError
 
-    budget = BUDGETS[args.budget or ("cifar" if torch.cuda.is_available() else "smoke")]
+    saved = sweep.load_resume(args.resume)[1] if args.resume else None
+    if saved is not None and not saved.name.startswith("claims-"):
+        raise UsageError(f"{args.resume} is not a claims run folder (its sweep is {saved.name!r})")
+    default = saved.name.removeprefix("claims-") if saved else ("cifar" if torch.cuda.is_available() else "smoke")
+    budget = BUDGETS[args.budget or default]
     if budget.device == "cuda" and not torch.cuda.is_available():
-        raise UsageError("--budget cifar needs a CUDA device and torch sees none; use --budget smoke")
+        raise UsageError(f"--budget {budget.name} needs a CUDA device and torch sees none; use --budget smoke")
     overrides = {"epochs": args.epochs, "seeds": args.seeds, "dataset": args.dataset, "data_dir": args.data_dir,
                  "widths": (args.width,) if args.width else None}  # fmt: skip
-    cfg = claims_config(budget, overrides)
-    if args.resume:
-        saved = sweep.load_resume(args.resume)[1]
-        if not saved.name.startswith("claims-"):
-            raise UsageError(f"{args.resume} is not a claims run folder (its sweep is {saved.name!r})")
-        # More seeds (or epochs) than the folder holds: the same archs, only the new trials run.
-        plan = runner.plan_resume(args.resume, retry_errors=False) if not _changes(overrides) else None
-        if plan is None:
-            plan = _grow(args.resume, saved, cfg)
+    if saved is not None:
+        if args.claims:
+            raise UsageError("--claims cannot change a claims run folder's selection; start a new run")
+        # More seeds run just the new trials; anything else would invalidate the trials done.
+        plan = _grow(args.resume, saved, overrides) if _changes(overrides) else runner.plan_resume(args.resume)
     else:
-        plan = runner.plan_new(cfg, args.out)
+        selected = choice_list(args.claims, ACCURACY_CLAIM_IDS, "claim") if args.claims else ACCURACY_CLAIM_IDS
+        plan = runner.plan_new(claims_config(budget, overrides, selected), args.out)
     recipe = next((t.train for t in plan.trials if t.kind == "accuracy"), None)
     label = budget_label(plan.cfg, recipe)
     if not args.quiet:
@@ -88,20 +94,19 @@ def _changes(overrides: dict) -> bool:
     return any(v is not None for k, v in overrides.items() if k != "data_dir")
 
 
-def _grow(run_dir, saved, cfg):
-    """Resume with more seeds or another budget: keep the folder, save the new config, run what is new."""
-    from dataclasses import replace
-
+def _grow(run_dir, saved, overrides: dict):
+    """Resume with more seeds: keep the folder and its trials, save the grown config, run the new seeds."""
     from vggablate import runner, sweep
     from vggablate.errors import UsageError
     from vggablate.records import atomic_write_text
     from vggablate.sweepconfig import to_toml
 
-    grown = replace(cfg, name=saved.name)
-    diff = set(sweep.differences(saved, grown)) - {"seeds", "epochs"}
-    if diff:
-        raise UsageError(f"--resume can add seeds or change epochs, not {', '.join(sorted(diff))}; start a new run")
-    atomic_write_text(sweep.RunFolder(sweep.Path(run_dir)).path / "config.toml", to_toml(grown))
+    grown = replace(saved, **{k: v for k, v in overrides.items() if v is not None})
+    diff = set(sweep.differences(saved, grown)) - {"seeds", "data_dir"}
+    if diff or grown.seeds < saved.seeds:
+        what = ", ".join(sorted(diff)) or "fewer seeds"
+        raise UsageError(f"--resume can only add seeds (the trials done stay valid), not {what}; start a new run")
+    atomic_write_text(sweep.Path(run_dir) / "config.toml", to_toml(grown))
     return runner.plan_resume(run_dir)
 
 

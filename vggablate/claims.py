@@ -148,10 +148,14 @@ def accuracy_claims(
     return rows, comps
 
 
-def claim_archs() -> list[str]:
-    """Every arch the accuracy claims compare."""
-    names = []
-    for *_, parts in ACCURACY_CLAIMS:
-        for a, b, _ in parts:
-            names += [n for n in (a, b) if n not in names]
+ACCURACY_CLAIM_IDS = tuple(c[0] for c in ACCURACY_CLAIMS)
+
+
+def claim_archs(selected: tuple[str, ...] = ACCURACY_CLAIM_IDS) -> list[str]:
+    """Every arch the selected accuracy claims compare, in the order they first appear."""
+    names: list[str] = []
+    for claim, *_, parts in ACCURACY_CLAIMS:
+        if claim in selected:
+            for a, b, _ in parts:
+                names += [n for n in (a, b) if n not in names]
     return names

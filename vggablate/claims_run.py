@@ -14,6 +14,7 @@ import pandas as pd
 
 from vggablate.analysis import analyse
 from vggablate.claims import (
+    ACCURACY_CLAIM_IDS,
     ACCURACY_CLAIMS,
     LARGE_PAIRS,
     accuracy_claims,
@@ -50,9 +51,9 @@ BUDGETS = {
 }
 
 
-def claims_config(budget: Budget, overrides: dict) -> SweepConfig:
-    """Return the sweep of the accuracy claims: every compared arch, accuracy only."""
-    fields = {"archs": tuple(claim_archs()), "metrics": ("accuracy",), "device": budget.device,
+def claims_config(budget: Budget, overrides: dict, selected: tuple[str, ...] = ACCURACY_CLAIM_IDS) -> SweepConfig:
+    """Return the sweep of the selected accuracy claims: every arch they compare, accuracy only."""
+    fields = {"archs": tuple(claim_archs(selected)), "metrics": ("accuracy",), "device": budget.device,
               "dataset": budget.dataset, "epochs": budget.epochs, "seeds": budget.seeds,
               "name": f"claims-{budget.name}"}  # fmt: skip
     fields.update({k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,82 @@
+"""A smoke run of `bench claims` with tiny settings, and adding seeds to it later."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = [sys.executable, "-m", "bench", "claims"]
+TINY = ["--claims", "lrn", "--epochs", "0.3", "--width", "0.0625"]
+
+
+def journal(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "rows.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def claims_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("claims")
+    proc = subprocess.run([*BENCH, *TINY, "--seeds", "2", "--out", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "expected duration: about" in proc.stderr
+    (run_dir,) = [p for p in out.iterdir() if p.is_dir()]
+    return run_dir
+
+
+def test_claims_outputs(claims_run):
+    text = (claims_run / "claims.md").read_text()
+    assert "| lrn " in text and "Sect. 2.3" in text and "Table 2" in text and "torchvision metadata" in text
+    lrn = next(line for line in text.splitlines() if line.startswith("| lrn "))
+    assert any(v in lrn for v in ("holds", "contradicted", "inconclusive at this budget"))
+    assert "A-LRN 29.7 vs A 29.6" in lrn  # the paper's figure beside ours
+    html = (claims_run / "report.html").read_text()
+    assert "Paper claims" in html and "claim_cost_3x3" in html
+    assert (claims_run / "plots" / "claim_lrn.png").is_file() and (
+        claims_run / "plots" / "claim_cost_3x3.svg"
+    ).is_file()
+    rows = journal(claims_run)
+    assert sorted((r["arch"], r["seed"]) for r in rows) == [
+        ("vgg11", 0),
+        ("vgg11", 1),
+        ("vgg11_lrn", 0),
+        ("vgg11_lrn", 1),
+    ]
+
+
+def test_verdict_is_recomputed_from_the_journal(claims_run, tmp_path):
+    # Rewrite the journal so that LRN clearly helps: the rebuilt verdict must flip to contradicted.
+    copy = tmp_path / claims_run.name
+    subprocess.run(["cp", "-r", str(claims_run), str(copy)], check=True)
+    rows = journal(copy)
+    for r in rows:
+        r["top1"] = (95.0 if r["arch"] == "vgg11_lrn" else 60.0) + r["seed"] * 0.1
+    (copy / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    proc = subprocess.run([sys.executable, "-m", "bench", "report", str(copy)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    lrn = next(line for line in (copy / "claims.md").read_text().splitlines() if line.startswith("| lrn "))
+    assert "contradicted" in lrn
+
+
+def test_adding_seeds_runs_only_the_new_ones(claims_run):
+    before = journal(claims_run)
+    proc = subprocess.run([*BENCH, "--resume", str(claims_run), "--seeds", "3"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "6 training runs, 2 to run" in proc.stderr
+    rows = journal(claims_run)
+    assert rows[: len(before)] == before and sorted(r["seed"] for r in rows[len(before) :]) == [2, 2]
+    assert "(n=3)" in (claims_run / "claims.md").read_text()
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["--claims", "colour"], "unknown claim colour"),
+        (["--budget", "cifar"], "needs a CUDA device"),
+        (["--resume", "/nonexistent"], "does not exist or is not a folder"),
+    ],
+)
+def test_bad_input(argv, fragment, tmp_path):
+    proc = subprocess.run([*BENCH, *argv, "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and fragment in proc.stderr
