@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -103,6 +101,7 @@ def main(args: argparse.Namespace) -> int:
     from vggablate.measure.env import collect_env
     from vggablate.records import Journal
     from vggablate.train import departures, prepare_spec, resolve_device, run_row
+    from vggablate.trial import Trial, trial_id
 
     load_arch_files(args)
     if args.num_classes is not None:
@@ -125,10 +124,9 @@ def main(args: argparse.Namespace) -> int:
         )
         for seed in range(args.seeds):
             row = run_row(spec, data, cfg, device, seed, progress=not args.no_progress)
-            key = json.dumps({k: row[k] for k in ("arch", "cfg", "width", "head", "dataset", "seed", "device")})
-            settings = json.dumps(asdict(cfg), sort_keys=True)
-            trial_id = hashlib.sha1((key + settings).encode()).hexdigest()[:16]
-            row = {"trial_id": trial_id, **row, "error": None, "error_type": None, **env}
+            # The same trial id as `bench run` gives this training run, so the rows can be compared.
+            trial = Trial(spec, kind="accuracy", device=device, seed=seed, dataset=dataset, train=cfg, mode="train")
+            row = {"trial_id": trial_id(trial), **row, "error": None, "error_type": None, **env}
             row["timestamp"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
             journal.append(row)  # one fsync'ed line per run: finished runs survive an interrupt
             rows.append(row)
