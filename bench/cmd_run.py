@@ -42,6 +42,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", metavar="RUN_DIR", help="finish an interrupted run in its folder")
     p.add_argument("--retry-errors", action="store_true", help="with --resume, rerun crashed/timed-out trials")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="local (default): one trial at a time here; ray: Ray tasks (docs/ray.md)")  # fmt: skip
+    p.add_argument("--ray-address", metavar="auto|HOST:PORT",
+                   help="with --executor ray, join this cluster (default: start a local Ray instance)")  # fmt: skip
     p.set_defaults(func=main)
 
 
@@ -101,8 +105,8 @@ def flag_layer(args: argparse.Namespace) -> dict:
     return out
 
 
-def resolve_device(requested: str) -> tuple[str, str]:
-    """Return the device to use and why."""
+def resolve_device(requested: str, cuda_here: bool = True) -> tuple[str, str]:
+    """Return the device to use and why; cuda_here=False: CUDA is on the Ray workers, checked there."""
     import torch
 
     from vggablate.errors import UsageError
@@ -110,7 +114,7 @@ def resolve_device(requested: str) -> tuple[str, str]:
     if requested not in ("auto", "cpu", "cuda"):
         raise UsageError(f"unknown device {requested!r}; choose auto, cpu or cuda")
     has_cuda = torch.cuda.is_available()
-    if requested == "cuda" and not has_cuda:
+    if requested == "cuda" and not has_cuda and cuda_here:
         raise UsageError("--device cuda given, but torch sees no CUDA device; use --device cpu (or auto)")
     if requested == "auto":
         return ("cuda", "auto: CUDA found") if has_cuda else ("cpu", "auto: no CUDA")
@@ -123,6 +127,7 @@ def main(args: argparse.Namespace) -> int:
     from vggablate.sweepconfig import build_config, device_defaults, read_sweep_file, with_name
 
     flags = flag_layer(args)
+    check_executor(args)  # before any work: no run folder for a sweep that cannot start
     file_layer = read_sweep_file(args.config) if args.config else {}
     if args.resume:
         saved = sweep.load_resume(args.resume)[1]
@@ -133,15 +138,41 @@ def main(args: argparse.Namespace) -> int:
             given = with_name(build_config(layers), saved.name)
         plan = runner.plan_resume(args.resume, given, args.retry_errors)
     else:
-        device, why = resolve_device(file_layer.get("device", "auto") if args.device == "auto" else args.device)
+        requested = file_layer.get("device", "auto") if args.device == "auto" else args.device
+        device, why = resolve_device(requested, cuda_here=args.executor == "local")
         defaults = {"device": device, **device_defaults(device, _cifar_available(flags, file_layer))}
         cfg = build_config([defaults, file_layer, {**flags, "device": device}])
         plan = runner.plan_new(with_name(cfg, cfg.name or sweep.default_name(cfg)), args.out)
     if not args.quiet:
         _print_header(plan, why)
-    if not runner.execute(plan, args.quiet):
+    if not runner.execute(plan, args.quiet, make_executor(args, plan.cfg.timeout_s)):
         return 130
     return finish(plan.folder.path, args.quiet)
+
+
+def check_executor(args: argparse.Namespace) -> None:
+    """Refuse --ray-address without --executor ray, the ray executor without Ray, an unreachable cluster."""
+    from vggablate.errors import UsageError
+
+    if args.ray_address and args.executor != "ray":
+        raise UsageError("--ray-address needs --executor ray")
+    if args.executor == "ray":
+        from vggablate.ray_executor import check_address, import_ray
+
+        import_ray()
+        if args.ray_address:
+            check_address(args.ray_address)
+
+
+def make_executor(args: argparse.Namespace, timeout_s: float) -> object | None:
+    """Return the executor asked for; None is runner's default, the local one."""
+    # Where trials run is not part of the sweep: it is not saved in config.toml, so trial ids stay
+    # the same and a run started with one executor may be resumed with the other.
+    if args.executor != "ray":
+        return None
+    from vggablate.ray_executor import RayExecutor
+
+    return RayExecutor(address=args.ray_address, timeout_s=timeout_s)
 
 
 def finish(run_dir: Path, quiet: bool, sections: tuple = ()) -> int:
