@@ -6,7 +6,7 @@ import pytest
 from vggablate import get_arch, layer_table
 from vggablate.isolate import run_isolated
 from vggablate.measure.latency import LatencyConfig
-from vggablate.measure.memory import estimate_memory, measure_memory, peak_rss_mb, reset_peak_rss, rss_mb
+from vggablate.measure.memory import estimate_memory, measure_memory
 
 MIB = 2**20
 SPEC = replace(get_arch("vgg11"), width=0.125, head="gap")
@@ -37,14 +37,27 @@ def test_estimate_train_keeps_outputs_grads_and_momentum():
     assert half.activations_mb < e.activations_mb
 
 
-def test_peak_rss_reset_and_growth():
-    assert rss_mb() > 0
-    if not reset_peak_rss():
-        pytest.skip("/proc/self/clear_refs is not writable here")
+PEAK_GROWTH = """
+from vggablate.measure.memory import peak_rss_mb, reset_peak_rss, rss_mb
+assert rss_mb() > 0
+if not reset_peak_rss():
+    print("skip")
+else:
     base = peak_rss_mb()
-    block = bytearray(64 * MIB)  # touched: zero-filled on allocation
-    assert peak_rss_mb() - base >= 60
-    del block
+    block = bytearray(64 * 2**20)  # touched: zero-filled on allocation
+    print(peak_rss_mb() - base)
+"""
+
+
+def test_peak_rss_reset_and_growth():
+    # A fresh process: in a long test session freed pages may be reused without growing the RSS.
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", PEAK_GROWTH], capture_output=True, text=True, check=True).stdout
+    if out.strip() == "skip":
+        pytest.skip("/proc/self/clear_refs is not writable here")
+    assert float(out) >= 60
 
 
 def test_cpu_measure_in_a_fresh_process():
