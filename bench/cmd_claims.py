@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from bench.common import positive_float, positive_int
 
@@ -106,7 +107,7 @@ def _grow(run_dir, saved, overrides: dict):
     if diff or grown.seeds < saved.seeds:
         what = ", ".join(sorted(diff)) or "fewer seeds"
         raise UsageError(f"--resume can only add seeds (the trials done stay valid), not {what}; start a new run")
-    atomic_write_text(sweep.Path(run_dir) / "config.toml", to_toml(grown))
+    atomic_write_text(Path(run_dir) / "config.toml", to_toml(grown))
     return runner.plan_resume(run_dir)
 
 
