@@ -54,3 +54,8 @@ def test_archs_at_chance_are_inconclusive():
     assert c.verdict == INCONCLUSIVE and "neither arch learned" in c.advice
     # One side learning is a result, not a failure of the budget.
     assert compare("a", at_chance, "b", HIGH, "b>a", chance=10.0).verdict == HOLDS
+
+
+def test_ceiling_advice():
+    c = compare("a", [99.2, 98.9, 99.5], "b", [99.4, 99.0, 98.8], "b>a")
+    assert c.verdict == INCONCLUSIVE and "ceiling" in c.advice

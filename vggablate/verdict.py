@@ -19,6 +19,7 @@ from vggablate.stats import DiffCI, MeanCI, mean_ci, welch_diff_ci
 HOLDS, CONTRADICTED, INCONCLUSIVE = "holds", "contradicted", "inconclusive at this budget"
 NO_GAIN_MARGIN = 0.5  # top-1 percentage points: a smaller gain counts as "no gain"
 NOT_LEARNED_MARGIN = 5.0  # top-1 points above chance: two archs both below it have not learned anything
+CEILING = 98.0  # top-1 (%): two archs both above it are at the data set's ceiling, not separated by it
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ def compare(
             n = seeds_needed(a_ci, b_ci, effect)
             advice = f"about {n} seeds per side" if n else "more seeds"
             advice += " or more epochs (a larger budget separates the archs more)"
+            if min(a_ci.mean, b_ci.mean) >= CEILING:
+                advice = "both at the data set's ceiling: a harder one (--budget cifar) separates them; or " + advice
     return Comparison(a_name, b_name, a_ci, b_ci, d, expect, verdict, advice)
 
 
