@@ -11,26 +11,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
-
 from vggablate.errors import UsageError
 from vggablate.factory import OPTIONS, resolve_spec
 from vggablate.registry import is_registered, register_spec
 from vggablate.spec import ArchSpec, parse_cfg
+from vggablate.tomlfile import read_toml
 
 
 def read_arch_file(path: str | Path) -> list[ArchSpec]:
     """Read the named archs of a TOML file into specs (validated, not registered)."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise UsageError(f"arch file {str(path)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"arch file {str(path)!r} is not readable TOML: {exc}") from None
+    data = read_toml(path, "arch file")
     archs = data.get("archs")
     if not isinstance(archs, dict) or not archs:
         raise UsageError(f"arch file {str(path)!r} has no [archs.NAME] tables")

@@ -10,12 +10,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
-
 from vggablate.errors import UsageError
+from vggablate.tomlfile import read_toml
 
 METRICS = ("params", "macs", "latency", "memory", "accuracy")
 MODES = ("infer", "train")
@@ -87,12 +83,7 @@ def from_mapping(data: dict[str, Any], where: str) -> dict[str, Any]:
 def read_sweep_file(path: str | Path) -> dict[str, Any]:
     """Read a sweep TOML file into SweepConfig fields (not yet validated)."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise UsageError(f"config file {str(path)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"config file {str(path)!r} is not readable TOML: {exc}") from None
+    data = read_toml(path, "config file")
     return from_mapping(data.get("sweep", data), f"config file {str(path)!r}")
 
 
