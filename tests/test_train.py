@@ -110,3 +110,24 @@ def test_wrong_classes_and_schedule_are_usage_errors(synthetic):
     spec = prepare_spec(resolve_spec("vgg11"), synthetic, TINY)
     with pytest.raises(UsageError, match="schedule"):
         train_and_evaluate(spec, synthetic, replace(TINY, schedule="step"), "cpu", 0, False)
+
+
+def test_trains_on_an_image_folder(tmp_path):
+    # The streamed path (DataLoader with workers, torchvision's resize + crop): two steps at 224px.
+    import numpy as np
+    from PIL import Image
+
+
+    rng = np.random.default_rng(0)
+    for split in ("train", "val"):
+        for cls in ("cat", "dog"):
+            (tmp_path / split / cls).mkdir(parents=True)
+            for i in range(4):
+                pixels = rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)
+                Image.fromarray(pixels).save(tmp_path / split / cls / f"{i}.png")
+    data = load_dataset(f"imagefolder:{tmp_path}", workers=0)
+    cfg = TrainConfig(steps=2, batch_size=4, warmup_epochs=0, width=0.0625, eval_batch_size=4)
+    spec = prepare_spec(resolve_spec("vgg11"), data, cfg)
+    assert (spec.num_classes, spec.head, data.input_size) == (2, "imagenet", 224)
+    result = train_and_evaluate(spec, data, cfg, "cpu", seed=0, progress=False)
+    assert result.steps == 2 and 0 <= result.top1 <= 100 and len(result.curve) == 1
