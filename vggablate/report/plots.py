@@ -77,18 +77,23 @@ def plot_top1_vs_gmacs(frame: pd.DataFrame, pal: Palette) -> Figure | None:
             pts.append((s["arch"], float(macs.iloc[0]) / 1e9, s, int(size)))
     if not pts:
         return None
+    # Small trained models (e.g. width 0.125 at 32px) are better read in MMACs than in GMACs.
+    scale, unit = (1e3, "MMACs") if max(p[1] for p in pts) < 0.1 else (1.0, "GMACs")
     fig, (ax,) = new_fig(1, 7.0, 4.6)
     for arch, x, s, _ in pts:
         err = [[s["top1"] - s["lo"]], [s["hi"] - s["top1"]]] if not math.isnan(s["lo"]) else None
-        ax.errorbar(x, s["top1"], yerr=err, fmt="o", ms=7, capsize=4, color=pal[arch], label=arch)
-        ax.annotate(arch, (x, s["top1"]), xytext=(6, 4), textcoords="offset points", fontsize=9)
+        ax.errorbar(x * scale, s["top1"], yerr=err, fmt="o", ms=7, capsize=4, color=pal[arch])
+        ax.annotate(arch, (x * scale, s["top1"]), xytext=(6, 4), textcoords="offset points", fontsize=9)
     front = [pts[i] for i in pareto_front([(p[1], p[2]["top1"]) for p in pts])]
-    ax.plot([p[1] for p in front], [p[2]["top1"] for p in front], "--", color="0.4", lw=1.2, label="Pareto front")
-    ax.set_xlabel(f"GMACs per image @{pts[0][3]}px")
+    fx, fy = [p[1] * scale for p in front], [p[2]["top1"] for p in front]
+    ax.plot(fx, fy, "--", color="0.4", lw=1.2, zorder=1)
+    # Ringed points: the front stays visible when it has a single member.
+    ax.scatter(fx, fy, s=170, facecolors="none", edgecolors="0.15", lw=1.4, zorder=4, label="Pareto front")
+    ax.set_xlabel(f"{unit} per image, as trained (@{pts[0][3]}px)")
     ax.set_ylabel("top-1 accuracy (%)")
     n = int(stats["n"].max())
     ax.set_title(f"Accuracy vs compute (mean ± 95% CI, up to {n} seeds)")
-    ax.legend(frameon=False, loc="lower right")
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
 
