@@ -117,7 +117,6 @@ def test_trains_on_an_image_folder(tmp_path):
     import numpy as np
     from PIL import Image
 
-
     rng = np.random.default_rng(0)
     for split in ("train", "val"):
         for cls in ("cat", "dog"):
