@@ -73,7 +73,7 @@ def expected_seconds(trials: list, per_step_s: float, steps_per_run: int, overhe
     ref = analyse(get_arch("vgg11"), 32).conv_layers
     total = 0.0
     for t in trials:
-        layers = analyse(get_arch(t.spec.name) if "@" not in t.spec.name else t.spec, 32).conv_layers
+        layers = analyse(t.spec, 32).conv_layers
         # At the smoke budget's tiny widths a step costs about the same per layer: scale by depth.
         total += overhead_s + per_step_s * steps_per_run * layers / ref * (1.3 if t.spec.batch_norm else 1.0)
     return total

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import fields, replace
+from dataclasses import replace
 from typing import Any
 
 from torch import nn
@@ -32,12 +32,6 @@ def resolve_spec(name_or_cfg: str | Sequence[int | str] | ArchSpec, **options: A
         spec = ArchSpec(name=canonical_cfg(name_or_cfg), cfg=parse_cfg(name_or_cfg), description="custom cfg")
     given = {k: v for k, v in options.items() if v is not None}
     return validate(replace(spec, **given))
-
-
-def spec_options(spec: ArchSpec) -> dict[str, Any]:
-    """Return the spec's options as a flat dict (for rows and printing)."""
-    names = {f.name for f in fields(ArchSpec)}
-    return {k: getattr(spec, k) for k in OPTIONS if k in names}
 
 
 def create_model(

@@ -9,12 +9,13 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from vggablate.archfile import load_arch_file
+from vggablate.archfile import load_arch_file, read_arch_file
 from vggablate.errors import UsageError
+from vggablate.executors import RowsCallback
 from vggablate.factory import resolve_spec
 from vggablate.records import Journal, atomic_write_text, done_trial_ids, read_rows
 from vggablate.registry import is_registered, list_archs
@@ -23,13 +24,9 @@ from vggablate.sweepconfig import SweepConfig, differences, read_sweep_file, to_
 from vggablate.train import TrainConfig, default_train_config
 from vggablate.trial import Trial, trial_id
 
-RowsCallback = Callable[[Trial, list[dict]], None]
-
 
 def register_arch_files(paths: Iterable[str]) -> None:
     """Register the archs of each arch file once (a resumed or repeated sweep may name it again)."""
-    from vggablate.archfile import read_arch_file
-
     for path in paths:
         if not all(is_registered(spec.name) for spec in read_arch_file(path)):
             load_arch_file(path)
