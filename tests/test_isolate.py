@@ -79,5 +79,8 @@ def test_hang_is_killed_and_reaped(outcomes):
 def test_classification_of_messages():
     assert error_type_of(RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")) == "oom"
     assert error_type_of(RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried")) == "oom"
+    # cuBLAS/cuDNN handles that cannot get device memory: an oom, so --decay-on-oom steps down.
+    assert error_type_of(RuntimeError("CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling cublasCreate")) == "oom"
+    assert error_type_of(RuntimeError("cuDNN error: CUDNN_STATUS_ALLOC_FAILED")) == "oom"
     assert error_type_of(KeyError("x")) == "exception"
     assert one_line(RuntimeError("")) == "RuntimeError"

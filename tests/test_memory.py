@@ -83,3 +83,28 @@ def test_cuda_phases():
     assert m.rss_peak_mb is None
     assert m.weights_mb == pytest.approx(m.analytic.weights_mb * 4 / 6, rel=0.05)  # fp32 on the device
     assert m.peak_reserved_mb >= m.peak_alloc_mb > m.weights_mb
+    # The measured step is a steady-state one: weights, gradients and momentum are all alive.
+    a = m.analytic
+    assert m.peak_alloc_mb >= m.weights_mb + a.grads_mb + a.optimizer_mb
+
+
+def test_compile_is_honoured_and_the_measured_step_is_the_second(monkeypatch):
+    # The row says compile=True, so the step measured must be the compiled one; the first,
+    # unmeasured step creates the momentum buffers a steady-state step holds.
+    import torch
+
+    compiled, calls = [], []
+
+    def fake_compile(model):
+        compiled.append(model)
+
+        def forward(x):
+            calls.append(x.shape)
+            return model(x)
+
+        return forward
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    m = measure_memory(SPEC, replace(CFG, mode="train", compile=True))
+    assert len(compiled) == 1 and len(calls) == 2
+    assert m.rss_peak_mb is not None

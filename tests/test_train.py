@@ -104,6 +104,15 @@ def test_short_digits_run_learns(digits):
     assert len(row["curve"]) == 2 and row["curve"][-1]["test_top1"] == row["top1"]
 
 
+@pytest.mark.gpu
+def test_cuda_trains_from_the_device_in_bf16_channels_last(digits):
+    cfg = replace(default_train_config("digits", "cuda"), epochs=3, batch_size=64, lr=0.05, width=0.25)
+    assert cfg.bf16 and cfg.channels_last
+    row = accuracy_row(resolve_spec("vgg11_bn"), "digits", cfg, "cuda", seed=0)
+    assert (row["device"], row["precision"], row["channels_last"]) == ("cuda", "bf16", True)
+    assert row["top1"] > 60 and row["train_ips"] > 0
+
+
 def test_wrong_classes_and_schedule_are_usage_errors(synthetic):
     with pytest.raises(UsageError, match="classes"):
         train_and_evaluate(resolve_spec("vgg11", width=1 / 16), synthetic, TINY, "cpu", 0, False)

@@ -116,6 +116,29 @@ def test_cuda_oom_is_a_row():
     assert row["error_type"] == "oom"
 
 
+PARENT_CONTEXT = """
+import torch
+from dataclasses import replace
+from vggablate import get_arch
+from vggablate.trial import Trial, error_row, run_trial_isolated
+trial = Trial(replace(get_arch("vgg11"), width=0.125, head="gap"), kind="memory", device="cuda", input_size=32)
+(row,) = run_trial_isolated(trial, timeout_s=300)
+error_row(trial, "x", "exception", 0.0)
+print(row["error"], row["env_device_name"], torch.cuda.is_initialized(), sep="|")
+"""
+
+
+@pytest.mark.gpu
+def test_sweep_parent_creates_no_cuda_context():
+    # A context in the parent would cost every trial process hundreds of MiB of the card.
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", PARENT_CONTEXT], capture_output=True, text=True, check=True)
+    error, name, initialized = out.stdout.strip().split("|")
+    assert (error, name, initialized) == ("None", torch.cuda.get_device_name(), "False")
+
+
 def test_accuracy_row_carries_the_trained_form():
     from vggablate.train import TrainConfig
 

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 ERROR_TYPES = ("oom", "timeout", "crash", "exception")
-_OOM_TEXT = ("out of memory", "can't allocate memory", "cannot allocate memory")
+# CUDA's allocator says "out of memory"; cuBLAS and cuDNN handles that cannot get memory say
+# CUBLAS_STATUS_ALLOC_FAILED / CUDNN_STATUS_ALLOC_FAILED; the host allocator "cannot allocate memory".
+_OOM_TEXT = ("out of memory", "can't allocate memory", "cannot allocate memory", "alloc_failed")
 
 
 @dataclass(frozen=True)

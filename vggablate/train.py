@@ -156,7 +156,7 @@ def make_loaders(data: Any, cfg: TrainConfig, device: str, seed: int) -> tuple[A
 
 def _sync(device: str) -> float:
     if device.startswith("cuda"):
-        torch.cuda.synchronize()  # GPU work is asynchronous: time only what has finished
+        torch.cuda.synchronize(device)  # GPU work is asynchronous: time only what has finished
     return time.perf_counter()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import os
 import platform
 import socket
 import subprocess
@@ -20,7 +21,7 @@ def collect_env(device: str = "cpu") -> dict:
         "env_torchvision": _version("torchvision"),
         "env_cuda": torch.version.cuda if cuda else None,
         "env_cudnn": torch.backends.cudnn.version() if cuda else None,
-        "env_device_name": torch.cuda.get_device_name(device) if device.startswith("cuda") and cuda else cpu_name(),
+        "env_device_name": device_name(device) if device.startswith("cuda") and cuda else cpu_name(),
         "env_cpu": cpu_name(),
         "env_threads": torch.get_num_threads(),
         "env_git_rev": git_revision(),
@@ -28,6 +29,28 @@ def collect_env(device: str = "cpu") -> dict:
         "env_python": platform.python_version(),
         "env_platform": platform.platform(),
     }
+
+
+def device_name(device: str = "cuda") -> str | None:
+    """Return the CUDA card's name without creating a CUDA context where none exists yet."""
+    if torch.cuda.is_initialized():
+        return torch.cuda.get_device_name(device)
+    # Asking torch would create a context here (hundreds of MiB on the card): a sweep's parent
+    # process would hold one for the whole run and every trial process would get that much less.
+    return _smi_name(torch.device(device).index or 0)
+
+
+@functools.lru_cache(maxsize=8)
+def _smi_name(index: int) -> str | None:
+    """Return nvidia-smi's name for the index-th visible card; None where nvidia-smi fails."""
+    visible = [v for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip()]
+    target = visible[index].strip() if index < len(visible) else str(index)
+    cmd = ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader", "-i", target]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.splitlines()[0].strip() if out else None
 
 
 @functools.lru_cache(maxsize=1)

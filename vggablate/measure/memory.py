@@ -2,9 +2,12 @@
 
 CUDA: the caching allocator's peaks, each phase after ``reset_peak_memory_stats``: the weights
 once on the device (``weights_mb``), then one step at the batch size (``peak_alloc_mb``,
-``peak_reserved_mb``, weights included). CPU: the process's peak resident set above a baseline
-taken before the model is built (``rss_peak_mb``); meant for a fresh isolated process, where
-the baseline is the interpreter and its imports. On Linux the peak is reset at the baseline
+``peak_reserved_mb``, weights included). That step is the second: the first, unmeasured,
+creates SGD's momentum buffers (held through every later step), compiles under ``compile`` and
+runs cuDNN's autotuning, whose workspaces are freed (``empty_cache``) before the peaks are reset.
+CPU: the process's peak resident set above a baseline taken before the model is built
+(``rss_peak_mb``), over the same two steps; meant for a fresh isolated process, where the
+baseline is the interpreter and its imports. On Linux the peak is reset at the baseline
 (``/proc/self/clear_refs``); where that fails, the lifetime peak (``ru_maxrss``) is used, an
 upper bound. The analytic estimate is shown beside the measured figures: what the tensors need,
 not what allocators, libraries and workspaces add.
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import math
 import resource
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import torch
@@ -94,8 +98,10 @@ def _measure_cuda(spec: ArchSpec, cfg: LatencyConfig, estimate: MemoryEstimate) 
     fmt = torch.channels_last if cfg.channels_last else torch.preserve_format
     model.to(device=cfg.device, memory_format=fmt)
     weights = (torch.cuda.memory_allocated(cfg.device) - base) / MIB
-    step, _ = make_step(model, cfg, restorable=False)
+    step = _step(model, cfg)
+    step()  # warm-up: see the module docstring
     torch.cuda.synchronize(cfg.device)
+    torch.cuda.empty_cache()  # return cuDNN's autotuning workspaces, so reserved starts from what is live
     torch.cuda.reset_peak_memory_stats(cfg.device)
     step()
     torch.cuda.synchronize(cfg.device)
@@ -115,12 +121,19 @@ def _measure_cpu(spec: ArchSpec, cfg: LatencyConfig, estimate: MemoryEstimate) -
     weights = rss_mb() - base
     if cfg.channels_last:
         model.to(memory_format=torch.channels_last)
-    step, _ = make_step(model, cfg, restorable=False)
+    step = _step(model, cfg)
     step()
+    step()  # the steady-state step: it holds the momentum buffers the first step created
     peak = (peak_rss_mb() if reset else max_rss_mb()) - base
     return MemoryStats(
         weights_mb=weights, peak_alloc_mb=None, peak_reserved_mb=None, rss_peak_mb=peak, analytic=estimate
     )
+
+
+def _step(model: torch.nn.Module, cfg: LatencyConfig) -> Callable[[], object]:
+    """Return one cfg.mode step of the model, compiled when cfg.compile says so."""
+    forward = torch.compile(model) if cfg.compile else None
+    return make_step(model, cfg, forward, restorable=False)[0]
 
 
 def rss_mb() -> float:

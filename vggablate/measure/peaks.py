@@ -65,7 +65,7 @@ def measured_gemm_tflops(device: str, precision: str) -> float:
 
     dtype = _DTYPES[precision]
     with precision_flags(precision):
-        n = CUDA_GEMM_N if device == "cuda" else _cpu_size(dtype)
+        n = CUDA_GEMM_N if device.startswith("cuda") else _cpu_size(dtype)
         a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
         times = _time_matmul(a, b, device)
     return 2 * n**3 / statistics.median(times) / 1e12
@@ -90,7 +90,7 @@ def _time_matmul(a: torch.Tensor, b: torch.Tensor, device: str) -> list[float]:
     times: list[float] = []
     spent = time.perf_counter()
     while len(times) < 3 or time.perf_counter() - spent < GEMM_BUDGET_S:
-        if device == "cuda":
+        if device.startswith("cuda"):
             start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
             start.record()
             a @ b
