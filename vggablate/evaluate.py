@@ -91,6 +91,7 @@ def evaluate_weights(
     """Evaluate a spec with published or saved weights on PATH/val of an image folder."""
     from vggablate.data import StreamLoader, load_folder
     from vggablate.factory import create_model
+    from vggablate.measure.latency import precision_flags
 
     data = load_folder(folder, need_train=False, transform=weights_transform(spec, weights), workers=workers)
     if data.num_classes > spec.num_classes:
@@ -99,4 +100,6 @@ def evaluate_weights(
         )
     model = create_model(spec, weights=weights).to(device)
     batches = StreamLoader(data.test, batch_size, train=False, device=device, workers=workers)
-    return evaluate_model(model, batches, spec.num_classes)
+    # Published figures are fp32: keep cuDNN's convs off TF32, which is their default on CUDA.
+    with precision_flags("fp32"):
+        return evaluate_model(model, batches, spec.num_classes)

@@ -19,6 +19,17 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
+def _ieee_fp32():
+    """Make fp32 mean IEEE fp32 on CUDA, as the harness's fp32 does: cuDNN convs default to TF32."""
+    import torch
+
+    conv = getattr(torch.backends.cudnn, "conv", None)
+    if hasattr(conv, "fp32_precision"):  # torch >= 2.9; setting the legacy flags beside it raises
+        conv.fp32_precision = torch.backends.cuda.matmul.fp32_precision = "ieee"
+    else:
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+
+
 def _step(model, job):
     """Return one infer or train step of the model on a fixed random batch."""
     import torch
@@ -29,6 +40,8 @@ def _step(model, job):
     fmt = torch.channels_last if job["channels_last"] else torch.contiguous_format
     x = torch.randn(shape, generator=gen).to(job["device"], memory_format=fmt)
     model.to(job["device"], memory_format=fmt)
+    if job["device"].startswith("cuda"):
+        _ieee_fp32()
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(job["precision"])
     device_type = torch.device(job["device"]).type
 
