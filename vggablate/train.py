@@ -22,6 +22,7 @@ from vggablate.analysis import analyse
 from vggablate.data import DeviceLoader, StreamLoader, TensorData, load_dataset
 from vggablate.errors import UsageError
 from vggablate.evaluate import evaluate_model
+from vggablate.measure.latency import precision_flags
 from vggablate.model import build_model
 from vggablate.spec import ArchSpec, validate
 
@@ -170,6 +171,16 @@ def train_and_evaluate(
     spec: ArchSpec, data: Any, cfg: TrainConfig, device: str = "cpu", seed: int = 0, progress: bool = True
 ) -> TrainResult:
     """Train the spec as given on the data's train split; evaluate on its test split after every epoch."""
+    cuda = device.startswith("cuda")
+    # The row says bf16 or fp32, so fp32 must not quietly be TF32 (cuDNN's default on CUDA); the
+    # shapes are fixed, so cuDNN's autotuning picks the fastest conv algorithms once per shape.
+    with precision_flags("bf16" if cfg.bf16 and cuda else "fp32", cudnn_benchmark=cuda):
+        return _train_and_evaluate(spec, data, cfg, device, seed, progress)
+
+
+def _train_and_evaluate(
+    spec: ArchSpec, data: Any, cfg: TrainConfig, device: str, seed: int, progress: bool
+) -> TrainResult:
     if cfg.schedule not in SCHEDULES:
         raise UsageError(f"unknown schedule {cfg.schedule!r}; choose {' or '.join(SCHEDULES)}")
     if (spec.num_classes, spec.in_channels) != (data.num_classes, data.in_channels):
