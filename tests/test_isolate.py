@@ -1,8 +1,11 @@
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -84,3 +87,36 @@ def test_classification_of_messages():
     assert error_type_of(RuntimeError("cuDNN error: CUDNN_STATUS_ALLOC_FAILED")) == "oom"
     assert error_type_of(KeyError("x")) == "exception"
     assert one_line(RuntimeError("")) == "RuntimeError"
+
+
+# A parent that runs one hanging function isolated and, on Ctrl-C, says so and exits 130 (as bench run does).
+DRIVER = """
+import os, sys
+sys.path[:0] = {paths!r}
+import isolate_helpers
+from vggablate.isolate import run_isolated
+if {slow_import}:
+    os.environ[isolate_helpers.SLOW_IMPORT_ENV] = {marker!r}
+try:
+    run_isolated(isolate_helpers.hang, {{"marker": {marker!r}}}, 600)
+except KeyboardInterrupt:
+    print("parent interrupted", file=sys.stderr)
+    sys.exit(130)
+"""
+
+
+@pytest.mark.parametrize("slow_import", [False, True], ids=["running", "starting"])
+def test_ctrl_c_leaves_the_worker_quiet_and_gone(tmp_path, slow_import):
+    marker = tmp_path / "worker.pid"
+    paths = [str(Path(__file__).parent), str(Path(__file__).parents[1])]
+    code = DRIVER.format(paths=paths, slow_import=slow_import, marker=str(marker))
+    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.time() + 120
+    while not (marker.exists() and marker.read_text()) and time.time() < deadline:
+        assert proc.poll() is None, proc.stderr.read()
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group, worker included
+    _, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err) == (130, "parent interrupted\n")  # no traceback from the worker
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(marker.read_text()), 0)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,11 +44,17 @@ def run_isolated(fn: Callable[..., Any], kwargs: dict[str, Any], timeout_s: floa
     # Not a daemon: daemons may not start children (inductor's compile workers, data loaders).
     proc = ctx.Process(target=_worker, args=(sender, fn, kwargs), daemon=False)
     start = time.perf_counter()
-    proc.start()
-    sender.close()  # the child holds the only writer: its death reads as EOF here
     try:
+        with _sigint_ignored_by_children():
+            proc.start()
+        sender.close()  # the child holds the only writer: its death reads as EOF here
         outcome = _receive(receiver, proc, timeout_s)
+    except BaseException:  # Ctrl-C: the worker ignores it, so stop it now rather than wait for it
+        if proc.pid is not None:
+            proc.kill()
+        raise
     finally:
+        sender.close()
         receiver.close()
         _stop(proc)
     return Isolated(*outcome, duration_s=time.perf_counter() - start)
@@ -88,22 +96,58 @@ def _death(code: int | None) -> str:
 
 def _stop(proc: Any) -> None:
     """Make sure the worker is gone: let it finish tearing down (CUDA can take a moment), then kill it."""
-    proc.join(5)
-    if proc.is_alive():
-        proc.kill()
-        proc.join()
+    if proc.pid is not None:  # None: interrupted before it started
+        proc.join(5)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
     proc.close()
+
+
+@contextmanager
+def _sigint_ignored_by_children() -> Iterator[None]:
+    """Start processes with SIGINT ignored, so that Ctrl-C cannot interrupt a worker's start-up imports.
+
+    An ignored signal stays ignored across exec, while a Python handler does not; _worker then
+    ignores it itself. The parent holds SIGINT blocked meanwhile, so a Ctrl-C in this window
+    arrives (as KeyboardInterrupt) when it ends instead of being lost. Main thread only: Python
+    sets signal handlers there alone.
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _worker(sender: Any, fn: Callable[..., Any], kwargs: dict[str, Any]) -> None:
     """Run in the child: send ("ok", value, None) or ("error", message, type)."""
+    # Ctrl-C reaches the whole process group; the parent handles it and kills this process. A
+    # KeyboardInterrupt here would only print a traceback while sending to a parent that stopped listening.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         result = ("ok", fn(**kwargs), None)
-    except BaseException as exc:  # everything, SystemExit and KeyboardInterrupt included, is a row
+    except BaseException as exc:  # everything, SystemExit included, is a row
         result = ("error", one_line(exc), error_type_of(exc))
     try:
-        sender.send(result)
-    except Exception as exc:  # an unpicklable value
-        sender.send(("error", f"result could not be sent back: {one_line(exc)}", "exception"))
+        _send(sender, result)
+    except OSError:  # the parent is gone or stopped listening (BrokenPipeError): nobody to tell
+        pass
     finally:
         sender.close()
+
+
+def _send(sender: Any, result: tuple[str, Any, str | None]) -> None:
+    try:
+        sender.send(result)
+    except OSError:
+        raise
+    except Exception as exc:  # an unpicklable value
+        sender.send(("error", f"result could not be sent back: {one_line(exc)}", "exception"))
