@@ -192,3 +192,29 @@ def fixture_rows() -> list[dict]:
 def counts_only_rows() -> list[dict]:
     """Return a run with only counts rows (224) of two archs."""
     return [counts_row("vgg11"), counts_row("vgg16")]
+
+
+def failed_training_row() -> dict:
+    """Return a CIFAR-10 training trial that failed before training: its identity columns keep the sweep's
+    latency defaults (batch 1, 224px, 1000 classes), not the recipe's, as real rows do."""
+    row = _base("accuracy", "vgg11", 224, seed=0, mode="train", batch_size=1, dataset="cifar10", duration_s=3.6)
+    return row | {"error": "URLError: <urlopen error [Errno -2] Name or service not known>", "error_type": "exception"}
+
+
+def cpu_env(row: dict) -> dict:
+    """Return the row as a CPU run records it: the device name is the CPU's."""
+    cpu = "AMD EPYC 7763 64-Core Processor"
+    return row | {"device": "cpu", "env_device_name": cpu, "env_cpu": cpu, "env_cuda": None, "env_cudnn": None}
+
+
+def seed_rows(arch: str, top1s: list[float]) -> list[dict]:
+    """Return one accuracy row per seed with the given final top-1 (curves end at it)."""
+    rows = []
+    for seed, top1 in enumerate(top1s):
+        row = accuracy_row(arch, seed % len(SEED_NOISE)) | {"seed": seed, "top1": top1}
+        row["trial_id"] = _trial_id(kind="accuracy", arch=arch, seed=seed)  # resume keys on it: one per seed
+        row["curve"] = [dict(p) for p in row["curve"]]
+        for p in row["curve"]:
+            p["test_top1"] = top1 * p["epoch"] / EPOCHS
+        rows.append(row)
+    return rows

@@ -39,10 +39,11 @@ def run_header(frame: pd.DataFrame) -> dict[str, str]:
     stamps = frame["timestamp"].dropna().astype(str).sort_values() if "timestamp" in frame else pd.Series()
     date = f"{stamps.iloc[0][:16]} .. {stamps.iloc[-1][:16]}".replace("T", " ") if len(stamps) else ""
     errors = int(frame["error"].notna().sum()) if "error" in frame else 0
+    device, cpu = _first(frame, "env_device_name") or _first(frame, "device"), _first(frame, "env_cpu")
     return {
         "date": date,
-        "device": _first(frame, "env_device_name") or _first(frame, "device"),
-        "cpu": _first(frame, "env_cpu"),
+        "device": device,
+        "cpu": "" if cpu == device else cpu,  # a CPU run's device is the CPU: name it once
         "torch": _first(frame, "env_torch"),
         "cuda": _first(frame, "env_cuda"),
         "git rev": _first(frame, "env_git_rev"),

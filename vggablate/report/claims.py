@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from vggablate.report.html import Image, Section, image_html
-from vggablate.report.plotkit import RC, Palette, arch_palette, new_fig
+from vggablate.report.plotkit import RC, Palette, arch_palette, ci_yerr, new_fig, percent_axis
 from vggablate.report.plots import render
 from vggablate.report.summary import to_markdown
 from vggablate.stats import mean_ci
@@ -37,14 +37,18 @@ def accuracy_plot(title: str, archs: list[str], top1: dict[str, list[float]], pa
     if len(here) < 2:
         return None
     fig, (ax,) = new_fig(1, max(4.0, 1.3 * len(here) + 2), 3.8)
+    clipped = False
     for i, arch in enumerate(here):
         ci = mean_ci(top1[arch])
-        ax.scatter([i] * len(top1[arch]), top1[arch], color=pal[arch], alpha=0.45, s=18, zorder=2)
-        err = 0 if ci.n < 2 else ci.half_width
-        ax.errorbar([i], [ci.mean], yerr=[[err], [err]], fmt="o", color=pal[arch], capsize=6, ms=8, zorder=3)
+        ax.scatter([i] * len(top1[arch]), top1[arch], color=pal[arch], alpha=0.45, s=18, zorder=2, clip_on=False)
+        err, cut = ci_yerr(ci.mean, ci.lo, ci.hi)  # clipped to 0-100%: a CI past it means too few seeds
+        clipped |= cut
+        ax.errorbar([i], [ci.mean], yerr=err, fmt="o", color=pal[arch], capsize=6, ms=8, zorder=3, clip_on=False)
+    percent_axis(ax)
     ax.set_xticks(range(len(here)), here, rotation=20)
     ax.set_ylabel("test top-1 (%)")
-    ax.set_title(f"{title}\nmean and 95% CI (Student t); dots: seeds")
+    cut = ", clipped to 0-100%" if clipped else ""
+    ax.set_title(f"{title}\nmean and 95% CI (Student t{cut}); dots: seeds")
     ax.grid(axis="y", alpha=0.3)
     return fig
 

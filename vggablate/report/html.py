@@ -61,7 +61,8 @@ def _slug(text: str) -> str:
 def _cell(text: str) -> str:
     t = str(text)
     plain = t.replace(",", "").replace(".", "", 1).lstrip("+-")
-    cls = "num" if plain.isdigit() or " ± " in t else "err" if t.isupper() and t.isalpha() else ""
+    ci = " ± " in t or (" (n=" in t and t.endswith(")"))  # a top-1 cell: '88.10 ± 0.45 (n=3)', '98.61 (n=1)'
+    cls = "num" if plain.isdigit() or ci else "err" if t.isupper() and t.isalpha() else ""
     return f'<td class="{cls}">{escape(t)}</td>' if cls else f"<td>{escape(t)}</td>"
 
 

@@ -7,6 +7,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from vggablate.report.fmt import PERCENT, beyond, clip, num
 from vggablate.report.tables import col
 
 Palette = dict[str, tuple[float, float, float]]
@@ -38,3 +39,17 @@ def numeric(frame: pd.DataFrame, *cols: str) -> pd.DataFrame:
     """Return the rows where every one of cols is a number (as floats), so lines can be drawn."""
     frame = frame.assign(**{c: pd.to_numeric(col(frame, c), errors="coerce") for c in cols})
     return frame.dropna(subset=list(cols))
+
+
+def ci_yerr(mean: float, lo: float, hi: float, scale: tuple[float, float] = PERCENT) -> tuple[list | None, bool]:
+    """Return errorbar's yerr for a CI clipped to the scale (asymmetric), and whether clipping was needed."""
+    if not num(lo):
+        return None, False
+    c_lo, c_hi = clip(lo, hi, scale)
+    return [[mean - c_lo], [c_hi - mean]], beyond(lo, hi, scale)
+
+
+def percent_axis(ax, scale: tuple[float, float] = PERCENT) -> None:
+    """Keep a percent y axis inside the scale: autoscale margins would run it past 100% (or below 0)."""
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(max(lo, scale[0]), min(hi, scale[1]))

@@ -15,13 +15,15 @@ import seaborn as sns
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
-from vggablate.report.plotkit import RC, Palette, arch_legend, arch_palette, new_fig
-from vggablate.report.plots_perf import plot_latency, plot_memory
+from vggablate.report.fmt import PERCENT, plural
+from vggablate.report.plotkit import RC, Palette, arch_legend, arch_palette, ci_yerr, new_fig, percent_axis
+from vggablate.report.plots_perf import memory_ratio, plot_latency, plot_memory
 from vggablate.report.tables import accuracy_stats, col, large_kernel_pairs, main_input_size, ok_rows
 from vggablate.stats import mean_ci
 
-__all__ = ["PLOTS", "arch_palette", "pareto_front", "render", "render_plots"]
+__all__ = ["PLOTS", "arch_palette", "caption", "pareto_front", "render", "render_plots"]
 
 
 def _counts(frame: pd.DataFrame) -> tuple[pd.DataFrame, int | None]:
@@ -80,26 +82,44 @@ def plot_top1_vs_gmacs(frame: pd.DataFrame, pal: Palette) -> Figure | None:
     # Small trained models (e.g. width 0.125 at 32px) are better read in MMACs than in GMACs.
     scale, unit = (1e3, "MMACs") if max(p[1] for p in pts) < 0.1 else (1.0, "GMACs")
     fig, (ax,) = new_fig(1, 7.0, 4.6)
+    clipped = False
     for arch, x, s, _ in pts:
-        err = [[s["top1"] - s["lo"]], [s["hi"] - s["top1"]]] if not math.isnan(s["lo"]) else None
-        ax.errorbar(x * scale, s["top1"], yerr=err, fmt="o", ms=7, capsize=4, color=pal[arch])
+        err, cut = ci_yerr(s["top1"], s["lo"], s["hi"])
+        clipped |= cut
+        # clip_on=False: a point or cap at 100% sits on the axis edge, drawn whole.
+        ax.errorbar(x * scale, s["top1"], yerr=err, fmt="o", ms=7, capsize=4, color=pal[arch], clip_on=False)
         ax.annotate(arch, (x * scale, s["top1"]), xytext=(6, 4), textcoords="offset points", fontsize=9)
     front = [pts[i] for i in pareto_front([(p[1], p[2]["top1"]) for p in pts])]
     fx, fy = [p[1] * scale for p in front], [p[2]["top1"] for p in front]
     ax.plot(fx, fy, "--", color="0.4", lw=1.2, zorder=1)
     # Ringed points: the front stays visible when it has a single member.
-    ax.scatter(fx, fy, s=170, facecolors="none", edgecolors="0.15", lw=1.4, zorder=4, label="Pareto front")
+    ax.scatter(
+        fx, fy, s=170, facecolors="none", edgecolors="0.15", lw=1.4, zorder=4, label="Pareto front", clip_on=False
+    )
+    percent_axis(ax)
     ax.set_xlabel(f"{unit} per image, as trained (@{pts[0][3]}px)")
     ax.set_ylabel("top-1 accuracy (%)")
-    n = int(stats["n"].max())
-    ax.set_title(f"Accuracy vs compute (mean ± 95% CI, up to {n} seeds)")
+    ax.set_title(f"Accuracy vs compute ({seeds_label(stats['n'])})" + _clip_line(clipped))
     ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
 
+def seeds_label(ns: pd.Series) -> str:
+    """Say what a top-1 point is over the archs' seed counts: 'mean ± 95% CI over 3 seeds', 'one seed: no CI'."""
+    n = int(ns.max())
+    if n == 1:
+        return "one seed each: no CI"
+    return f"mean ± 95% CI over {'' if ns.nunique() == 1 else 'up to '}{plural(n, 'seed')}"
+
+
+def _clip_line(clipped: bool) -> str:
+    lo, hi = PERCENT
+    return f"\nCIs past {lo:g}-{hi:g}% drawn clipped to it (too few seeds for the spread)" if clipped else ""
+
+
 def _curves(acc: pd.DataFrame) -> pd.DataFrame:
     points = [
-        {"arch": r["arch"], **p}
+        {"arch": r["arch"], "seed": r.get("seed"), **p}
         for _, r in acc.iterrows()
         if isinstance(r.get("curve"), list)
         for p in r["curve"]
@@ -116,16 +136,27 @@ def plot_curves(frame: pd.DataFrame, pal: Palette) -> Figure | None:
         return None
     fig, axes = new_fig(len(metrics), 5.2)
     labels = {"test_top1": "test top-1 accuracy (%)", "train_loss": "train loss (cross-entropy)"}
+    # The band stays inside what the metric can be: top-1 in 0-100%, a loss at or above 0.
+    bounds = {"test_top1": PERCENT, "train_loss": (0.0, math.inf)}
+    clipped = False
     for ax, metric in zip(axes, metrics):
+        floor, ceil = bounds[metric]
         for arch, g in pts.groupby("arch"):
             cis = [(e, mean_ci(v[metric].tolist())) for e, v in g.groupby("epoch")]
             xs, mean = [e for e, _ in cis], [c.mean for _, c in cis]
-            ax.plot(xs, mean, color=pal[arch], label=arch, marker="o", ms=3)
-            ax.fill_between(xs, [c.lo for _, c in cis], [c.hi for _, c in cis], color=pal[arch], alpha=0.18)
+            lo, hi = [max(c.lo, floor) for _, c in cis], [min(c.hi, ceil) for _, c in cis]
+            clipped |= any(c.lo < floor or c.hi > ceil for _, c in cis)
+            ax.plot(xs, mean, color=pal[arch], label=arch, marker="o", ms=3, clip_on=False)
+            ax.fill_between(xs, lo, hi, color=pal[arch], alpha=0.18)
+        percent_axis(ax, (floor, ceil))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(labels[metric])
         ax.set_title(labels[metric].split(" (")[0].capitalize() + " per epoch")
-    fig.suptitle("Training curves (mean over seeds, band = 95% CI)")
+    band = "band = 95% CI, clipped to what the metric can be" if clipped else "band = 95% CI"
+    seeds = pts.groupby("arch")["seed"].nunique()
+    over = ("" if seeds.nunique() == 1 else "up to ") + plural(int(seeds.max()), "seed")
+    fig.suptitle(f"Training curves (mean over {over}, {band})")
     arch_legend(fig, pal, sorted(pts["arch"].unique()))
     return fig
 
@@ -169,13 +200,16 @@ def plot_pairs(frame: pd.DataFrame, pal: Palette) -> Figure | None:
     order = [a for pair in pairs for a in pair]
     xs = [i + i // 2 * 0.6 for i in range(len(order))]  # a gap between pairs
     colors = [pal[a] for a in order]
+    clipped = False
     for ax, (key, scale, label, title) in zip(axes, panels):
         if key == "top1":  # points, not bars: a bar's length from a cut axis would exaggerate the gap
             for x, a, color in zip(xs, order, colors):
                 if a in stats.index:
                     s = stats.loc[a]
-                    err = None if math.isnan(s["lo"]) else [[s["top1"] - s["lo"]], [s["hi"] - s["top1"]]]
-                    ax.errorbar(x, s["top1"], yerr=err, fmt="o", ms=8, capsize=5, color=color)
+                    err, cut = ci_yerr(s["top1"], s["lo"], s["hi"])
+                    clipped |= cut
+                    ax.errorbar(x, s["top1"], yerr=err, fmt="o", ms=8, capsize=5, color=color, clip_on=False)
+            percent_axis(ax)
         else:
             src = pd.Series(col(c, key).values, index=c["arch"])
             ax.bar(xs, [src.get(a, math.nan) / scale for a in order], width=0.7, color=colors, edgecolor="white")
@@ -183,7 +217,7 @@ def plot_pairs(frame: pd.DataFrame, pal: Palette) -> Figure | None:
         ax.set_xlim(xs[0] - 0.8, xs[-1] + 0.8)
         ax.set_ylabel(label)
         ax.set_title(title)
-    fig.suptitle("3x3 stacks vs their large-kernel rewrite (same receptive field)")
+    fig.suptitle("3x3 stacks vs their large-kernel rewrite (same receptive field)" + _clip_line(clipped))
     return fig
 
 
@@ -208,12 +242,23 @@ def render(fig: Figure) -> tuple[bytes, bytes]:
     return out[0], out[1]
 
 
+# Caption figures computed from the plotted rows, appended to the docstring's first sentence.
+CAPTION_FIGURES: dict[str, Callable[[pd.DataFrame], str]] = {"memory": memory_ratio}
+
+
+def caption(name: str, fn: Callable, frame: pd.DataFrame) -> str:
+    """Return a plot's caption: its docstring's first clause, then any figure computed from the data."""
+    text = (fn.__doc__ or name).split(";")[0].rstrip(".")
+    extra = CAPTION_FIGURES[name](frame) if name in CAPTION_FIGURES else ""
+    return f"{text}; {extra}" if extra else text
+
+
 def render_plots(frame: pd.DataFrame, pal: Palette) -> list[tuple[str, str, bytes, bytes]]:
-    """Return (name, title, png, svg) for every plot whose data is present."""
+    """Return (name, caption, png, svg) for every plot whose data is present."""
     out = []
     with rc_context(RC), sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.9):
         for name, fn in PLOTS:
             fig = fn(frame, pal)
             if fig is not None:
-                out.append((name, (fn.__doc__ or name).split(";")[0].rstrip("."), *render(fig)))
+                out.append((name, caption(name, fn, frame), *render(fig)))
     return out

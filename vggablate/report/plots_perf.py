@@ -8,6 +8,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from vggablate.report.fmt import plural
 from vggablate.report.plotkit import MARKERS, STYLES, Palette, arch_legend, new_fig, numeric
 from vggablate.report.tables import error_rows, ok_rows, peak_mb, with_setting
 
@@ -79,13 +80,40 @@ def plot_latency(frame: pd.DataFrame, pal: Palette) -> Figure | None:
     return fig
 
 
-def plot_memory(frame: pd.DataFrame, pal: Palette) -> Figure | None:
-    """Peak memory vs batch size, one panel per setting (inference and training differ 10x)."""
+def _peaks(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return the memory rows that have a peak, as `peak_mb` (MiB), with their setting."""
     mem = numeric(with_setting(ok_rows(frame, "memory")), "batch_size")
-    if mem.empty:
-        return None
-    mem["peak_mb"] = [peak_mb(r) for _, r in mem.iterrows()]
-    mem = mem[mem["peak_mb"].notna()]
+    mem["peak_mb"] = [peak_mb(r) for _, r in mem.iterrows()] if len(mem) else []
+    return mem[mem["peak_mb"].notna()]
+
+
+# Two memory rows are the same network and input when these agree; only their mode differs.
+_SAME_NET = ("arch", "cfg", "width", "head", "num_classes", "input_size", "device", "precision", "channels_last",
+             "compile", "batch_size")  # fmt: skip
+
+
+def memory_ratio(frame: pd.DataFrame) -> str:
+    """Say how much more a training step's peak is than inference's, from the rows (empty without both)."""
+    mem = _peaks(frame)
+    keys = [c for c in _SAME_NET if c in mem]
+    if mem.empty or not {"infer", "train"} <= set(mem["mode"]):
+        return ""
+    mem = mem.assign(**{k: mem[k].astype(str) for k in keys})  # a null setting must not drop the row
+    peaks = mem.pivot_table(index=keys, columns="mode", values="peak_mb", aggfunc="max", dropna=False)
+    ratios = (peaks["train"] / peaks["infer"]).dropna() if {"infer", "train"} <= set(peaks) else pd.Series()
+    ratios = ratios[ratios > 0]
+    if ratios.empty:
+        return ""
+    spread = f", {ratios.min():.1f}x-{ratios.max():.1f}x" if len(ratios) > 1 else ""
+    return (
+        f"a training step peaks at {ratios.median():.1f}x the inference peak "
+        f"(median of {plural(len(ratios), 'arch and batch size pair')}{spread})"
+    )
+
+
+def plot_memory(frame: pd.DataFrame, pal: Palette) -> Figure | None:
+    """Peak memory vs batch size, one panel per setting."""
+    mem = _peaks(frame)
     if mem.empty:
         return None
     settings = sorted(mem["setting"].unique())
@@ -96,7 +124,7 @@ def plot_memory(frame: pd.DataFrame, pal: Palette) -> Figure | None:
             ax.plot(g["batch_size"], g["peak_mb"], color=pal[arch], marker="o", ms=4)
         _batch_axis(ax, mem["batch_size"])
         failed |= _mark_failures(ax, frame, "memory", pal, setting)
-        ax.set_ylabel("peak memory (MB)")
+        ax.set_ylabel("peak memory (MiB)")
         ax.set_title(setting)
     fig.suptitle("Peak memory vs batch size")
     arch_legend(fig, pal, sorted(mem["arch"].unique()), [_failure_handle()] if failed else None)

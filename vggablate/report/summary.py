@@ -6,15 +6,15 @@ import math
 
 import pandas as pd
 
+from vggablate.report.fmt import beyond, clipped_note, fmt, fmt_ci, fmt_sig
 from vggablate.report.tables import (
     Table,
     accuracy_stats,
     accuracy_table,
     col,
+    error_rows,
     errors_table,
-    fmt,
-    fmt_ci,
-    fmt_sig,
+    form_label,
     latency_table,
     main_input_size,
     memory_table,
@@ -43,16 +43,20 @@ def overview_table(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     archs = sorted(set(frame["arch"].dropna())) if "arch" in frame else []
     size = main_input_size(frame)
     counts = ok_rows(frame, "counts")
+    counts = counts[counts["input_size"] == size] if len(counts) else counts
     lat, mem = with_setting(ok_rows(frame, "latency")), with_setting(ok_rows(frame, "memory"))
     lat_set, mem_set = headline_setting(lat), headline_setting(mem)
     lat = lat[lat["setting"] == lat_set] if lat_set else lat
     mem = mem[mem["setting"] == mem_set] if mem_set else mem
     mem_bs = mem["batch_size"].dropna().max() if mem["batch_size"].notna().any() else None
     acc = accuracy_stats(frame)
+    # The cost columns and top-1 may describe different networks (trained at width 0.125, 32px, ...).
+    trained = trained_form_note(frame, counts if len(counts) else lat if len(lat) else mem)
+    top1_col = "top-1 % as trained (95% CI)" if trained else "top-1 % (95% CI)"
     out = []
     for arch in archs:
         row: dict[str, str] = {"arch": arch}
-        c = counts[(counts["arch"] == arch) & (counts["input_size"] == size)] if len(counts) else counts
+        c = counts[counts["arch"] == arch]
         if len(counts):
             row["params (M)"] = fmt(col(c, "params").iloc[0] / 1e6) if len(c) else ""
             row[f"GMACs @{size}"] = fmt(col(c, "macs").iloc[0] / 1e9, 3) if len(c) else ""
@@ -64,30 +68,76 @@ def overview_table(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
             row["best img/s"] = fmt(col(a, "throughput_ips").max(), 0, thousands=True) if len(a) else "—"
         if mem_bs is not None:
             v = [peak_mb(r) for _, r in mem[(mem["arch"] == arch) & (mem["batch_size"] == mem_bs)].iterrows()]
-            row[f"peak MB bs={int(mem_bs)}"] = fmt(v[0], 0, thousands=True) if v and not math.isnan(v[0]) else "—"
+            row[f"peak MiB bs={int(mem_bs)}"] = fmt(v[0], 0, thousands=True) if v and not math.isnan(v[0]) else "—"
         s = acc[acc["arch"] == arch]
         if len(acc):
-            row["top-1 % (95% CI)"] = fmt_ci(*s[["top1", "lo", "hi", "n"]].iloc[0]) if len(s) else ""
+            row[top1_col] = fmt_ci(*s[["top1", "lo", "hi", "n"]].iloc[0]) if len(s) else ""
         out.append(row)
-    note = "; ".join(
+    settings = "; ".join(
         x for x in (f"latency/throughput: {lat_set}" if lat_set else "", f"memory: {mem_set}" if mem_set else "") if x
     )
-    return pd.DataFrame(out), note
+    notes = [settings + "." if settings else "", trained, accuracy_note(frame) if len(acc) else ""]
+    return pd.DataFrame(out), " ".join(n for n in notes if n)
+
+
+def trained_form_note(frame: pd.DataFrame, costed: pd.DataFrame) -> str:
+    """Say which network top-1 belongs to when it is not the one the cost columns measured (width, head, input)."""
+    acc = ok_rows(frame, "accuracy")
+    groups: dict[str, list[str]] = {}
+    for arch, g in acc.groupby("arch", sort=True) if len(acc) and len(costed) else ():
+        mine = costed[costed["arch"] == arch]
+        if len(mine) and form_label(g) != form_label(mine):
+            groups.setdefault(form_label(g), []).append(str(arch))
+    if not groups:
+        return ""
+    archs = sorted({a for names in groups.values() for a in names})
+    shown = form_label(costed[costed["arch"].isin(archs)])
+    if len(groups) == 1:
+        trained = next(iter(groups))
+    else:
+        trained = "; ".join(f"{form} ({', '.join(names)})" for form, names in groups.items())
+    return (
+        f"top-1 is of the network as trained ({trained}), not of the form the other columns measure ({shown}); "
+        "the trained networks' params and GMACs are in the Accuracy table."
+    )
+
+
+def accuracy_note(frame: pd.DataFrame) -> str:
+    """Explain the top-1 cells: the CI, and any CI clipped to 0-100% (with its unclipped half-width)."""
+    stats = accuracy_stats(frame)
+    note = "top-1: mean ± half-width of the 95% Student-t CI over n seeds."
+    wide = stats[[beyond(lo, hi) for lo, hi in zip(stats["lo"], stats["hi"])]]
+    return f"{note} {clipped_note(list((wide['hi'] - wide['lo']) / 2))}" if len(wide) else note
+
+
+def errors_note(frame: pd.DataFrame) -> str:
+    """Say which failures the tables above mark in their cells (latency and memory), if any."""
+    err = error_rows(frame)
+    marked = err[err["kind"].isin(["latency", "memory"])] if len(err) else err
+    if marked.empty:
+        return "Failed trials."
+    types = sorted({str(t).upper() if isinstance(t, str) else "ERROR" for t in marked.get("error_type", [None])})
+    kinds = set(marked["kind"])
+    tables = (["latency", "throughput"] if "latency" in kinds else []) + (["memory"] if "memory" in kinds else [])
+    where = ", ".join(tables[:-1]) + (" and " if len(tables) > 1 else "") + tables[-1]
+    return f"Failed trials; the {'/'.join(types)} cells in the {where} tables above are these rows."
 
 
 def summary_tables(frame: pd.DataFrame) -> list[Table]:
     """Return the non-empty report tables, overview first and errors last."""
-    overview, setting_note = overview_table(frame)
-    ci_note = "top-1: mean ± half-width of the 95% Student-t CI over n seeds."
+    overview, overview_note = overview_table(frame)
+    pairs_note = "Δ = large - 3x3, Welch's t 95% CI and p-value."
+    if any("as trained" in str(c) for c in overview.columns):  # ratios and Δ top-1 are of different networks
+        pairs_note += " Ratios: the networks of 'Model size and compute'; Δ top-1: the networks as trained."
     tables = [
-        Table("Overview", overview, f"{setting_note}. {ci_note}" if setting_note else ci_note),
+        Table("Overview", overview, overview_note),
         Table("Model size and compute", models_table(frame), "1 MAC = one multiply-add (torchvision's GFLOPS)."),
         Table("Latency p50 (ms)", latency_table(frame), "Median over timed iterations, warm-up excluded."),
         Table("Throughput (images/s)", throughput_table(frame)),
-        Table("Peak memory (MB)", memory_table(frame), "CUDA allocator peak (CPU: peak RSS above baseline)."),
-        Table("Accuracy", accuracy_table(frame), ci_note),
-        Table("3x3 vs large-kernel pairs", pairs_table(frame), "Δ = large - 3x3, Welch's t 95% CI and p-value."),
-        Table("Errors", errors_table(frame), "Failed trials; OOM/TIMEOUT/CRASH cells above are these rows."),
+        Table("Peak memory (MiB)", memory_table(frame), "CUDA allocator peak (CPU: peak RSS above baseline)."),
+        Table("Accuracy", accuracy_table(frame), accuracy_note(frame)),
+        Table("3x3 vs large-kernel pairs", pairs_table(frame), pairs_note),
+        Table("Errors", errors_table(frame), errors_note(frame)),
     ]
     return [t for t in tables if not t.frame.empty and len(t.frame.columns) > 1]
 
@@ -113,7 +163,7 @@ def _md_cell(value: object) -> str:
 
 def _numeric_text(text: str) -> bool:
     t = text.replace(",", "").replace("—", "").strip()
-    return t == "" or t.replace(".", "", 1).lstrip("+-").isdigit() or t.isupper()
+    return t == "" or t.replace(".", "", 1).lstrip("+-").isdigit() or (t.isupper() and t.isalpha())
 
 
 def summary_markdown(title: str, header: dict[str, str], tables: list[Table]) -> str:

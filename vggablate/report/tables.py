@@ -1,4 +1,4 @@
-"""Summary tables from the rows DataFrame: the only place where figures are rounded and formatted."""
+"""Summary tables from the rows DataFrame: figures rounded and formatted (by report.fmt) here, never earlier."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from vggablate.records import IDENTITY, SETTINGS
+from vggablate.report.fmt import fmt, fmt_ci, fmt_sig, num
 from vggablate.stats import mean_ci, welch_diff_ci
 
 # `vgg16_k5_cm_bn` is the large-kernel twin of `vgg16_bn`: same base, same `_bn` suffix.
@@ -58,7 +59,7 @@ def setting_label(row: pd.Series) -> str:
     if row.get("compile") is True:
         label += " compiled"
     size = row.get("input_size")
-    if _num(size) and size != 224:
+    if num(size) and size != 224:
         label += f" @{int(size)}px"
     return label
 
@@ -100,35 +101,6 @@ def accuracy_stats(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["arch", "dataset", "n", "top1", "lo", "hi"])
 
 
-# ---- formatting: numbers -> strings -------------------------------------------------------------
-def _num(v: object) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def fmt(v: object, digits: int = 2, thousands: bool = False) -> str:
-    """Format a number with fixed decimals; missing values are an empty cell."""
-    if not _num(v):
-        return "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
-    return f"{v:,.{digits}f}" if thousands else f"{v:.{digits}f}"
-
-
-def fmt_sig(v: object, sig: int = 3) -> str:
-    """Format a number with about `sig` significant figures (latencies span 1 ms to 1 s)."""
-    if not _num(v) or v == 0:
-        return fmt(v)
-    digits = max(0, sig - 1 - int(math.floor(math.log10(abs(v)))))
-    return f"{v:,.{digits}f}"
-
-
-def fmt_ci(mean: float, lo: float, hi: float, n: int) -> str:
-    """Format 'mean ± half-width (n=…)' (no ± with one seed)."""
-    if not _num(mean):
-        return ""
-    if not _num(lo):
-        return f"{mean:.2f} (n={int(n)})"
-    return f"{mean:.2f} ± {(hi - lo) / 2:.2f} (n={int(n)})"
-
-
 # ---- tables -------------------------------------------------------------------------------------
 def _pivot(frame: pd.DataFrame, kind: str, value: Callable[[pd.Series], float], cell: Callable) -> pd.DataFrame:
     """Pivot rows of a kind to arch x setting rows and one column per batch size; errors by type."""
@@ -140,7 +112,7 @@ def _pivot(frame: pd.DataFrame, kind: str, value: Callable[[pd.Series], float], 
         key = (r["arch"], r["setting"])
         err = r.get("error_type") if isinstance(r.get("error"), str) else None
         text = (err or "error").upper() if isinstance(r.get("error"), str) else cell(value(r))
-        table.setdefault(key, {})[f"bs={int(r['batch_size'])}" if _num(r["batch_size"]) else "bs=?"] = text
+        table.setdefault(key, {})[f"bs={int(r['batch_size'])}" if num(r["batch_size"]) else "bs=?"] = text
     out = pd.DataFrame([{"arch": a, "setting": s, **cells} for (a, s), cells in table.items()])
     bs_cols = sorted((c for c in out.columns if c.startswith("bs=") and c != "bs=?"), key=lambda c: int(c[3:]))
     return out[["arch", "setting", *bs_cols, *(["bs=?"] if "bs=?" in out else [])]].fillna("")
@@ -149,7 +121,7 @@ def _pivot(frame: pd.DataFrame, kind: str, value: Callable[[pd.Series], float], 
 def peak_mb(row: pd.Series) -> float:
     """Return the measured peak memory of a row: CUDA allocator peak, else CPU RSS, else analytic."""
     for col in ("mem_peak_alloc_mb", "mem_rss_peak_mb", "mem_analytic_mb"):
-        if _num(row.get(col)):
+        if num(row.get(col)):
             return float(row[col])
     return math.nan
 
@@ -188,41 +160,50 @@ def throughput_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def memory_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return peak memory (MB) per arch, setting and batch size."""
+    """Return peak memory (MiB) per arch, setting and batch size."""
     return _pivot(frame, "memory", peak_mb, lambda v: fmt(v, 0, thousands=True))
 
 
 def accuracy_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return top-1 mean ± 95% CI over seeds, top-5 and training time per arch."""
+    """Return top-1 mean ± 95% CI over seeds, top-5, training time and size of the network as trained."""
     stats = accuracy_stats(frame)
     if stats.empty:
         return pd.DataFrame()
     acc = ok_rows(frame, "accuracy")
     out = []
     for _, s in stats.iterrows():
-        g = acc[acc["arch"] == s["arch"]]
+        g = acc[(acc["arch"] == s["arch"]) & (acc["dataset"].fillna("?") == s["dataset"])]
         out.append(
             {
                 "arch": s["arch"],
                 "dataset": s["dataset"],
-                "model as trained": _trained_form(g),
-                "epochs": fmt(g["epochs"].max(), 0) if "epochs" in g else "",
+                "model as trained": form_label(g),
+                "params (M)": fmt_sig(col(g, "params").max() / 1e6),
+                "GMACs": fmt_sig(col(g, "macs").max() / 1e9),
+                "epochs": ", ".join(f"{v:g}" for v in sorted(col(g, "epochs").dropna().unique())),
                 "top-1 % (95% CI)": fmt_ci(s["top1"], s["lo"], s["hi"], s["n"]),
-                "top-5 %": fmt(g["top5"].mean()) if "top5" in g else "",
-                "train time (s)": fmt(g["train_time_s"].mean(), 0) if "train_time_s" in g else "",
+                "top-5 %": fmt(col(g, "top5").mean()),
+                "train time (s)": fmt(col(g, "train_time_s").mean(), 0),
             }
         )
     return pd.DataFrame(out)
 
 
-def _trained_form(rows: pd.DataFrame) -> str:
-    # The trainer may differ from the arch's standard form (width, head, input): say so in the table.
+_FORM = (("width", "width {}"), ("head", "{} head"), ("input_size", "{}px"), ("num_classes", "{} classes"))
+
+
+def form_label(rows: pd.DataFrame) -> str:
+    """Name the network form of rows: width, head, input size and classes, e.g. 'width 0.5, gap head, 32px'."""
     parts = []
-    for column, label in (("width", "width {}"), ("head", "{} head"), ("input_size", "{}px")):
-        values = rows[column].dropna().unique() if column in rows else []
+    for column, label in _FORM:
+        values = sorted(rows[column].dropna().unique()) if column in rows else []
         if len(values):
-            parts.append(label.format(", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)))
+            parts.append(label.format(", ".join(f"{v:g}" if _is_number(v) else str(v) for v in values)))
     return ", ".join(parts)
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def pairs_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -243,7 +224,7 @@ def pairs_table(frame: pd.DataFrame) -> pd.DataFrame:
         ta, tb = col(acc, "top1")[acc["arch"] == base].dropna(), col(acc, "top1")[acc["arch"] == large].dropna()
         if len(ta) and len(tb):
             d = welch_diff_ci(ta.tolist(), tb.tolist())
-            ci = f" [{d.lo:+.2f}, {d.hi:+.2f}]" if _num(d.lo) else ""
+            ci = f" [{d.lo:+.2f}, {d.hi:+.2f}]" if num(d.lo) else ""
             row["Δ top-1 (pp, 95% CI)"] = f"{d.diff:+.2f}{ci}"
             row["p"] = fmt(d.p_value, 3)
         out.append(row)
@@ -252,18 +233,34 @@ def pairs_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 def errors_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Return the failed trials: arch, kind, setting, batch size, error type and message."""
-    err = with_setting(error_rows(frame))
+    err = error_rows(frame)
     if err.empty:
         return pd.DataFrame()
     out = pd.DataFrame(
         {
             "arch": err["arch"],
             "kind": err["kind"],
-            "setting": err["setting"],
-            "batch size": [fmt(v, 0) for v in err.get("batch_size", [None] * len(err))],
+            "setting": [_error_setting(r) for _, r in err.iterrows()],
+            "batch size": [_error_batch(r) for _, r in err.iterrows()],
             "seed": [fmt(v, 0) for v in err.get("seed", [None] * len(err))],
             "error_type": err.get("error_type", pd.Series([""] * len(err), index=err.index)).fillna(""),
             "message": err["error"].astype(str).str.slice(0, 160),
         }
     )
     return out.reset_index(drop=True)
+
+
+def _error_setting(row: pd.Series) -> str:
+    # A failed training trial's input_size and batch_size are the sweep's latency defaults, not its
+    # recipe's (the trainer fits them to the data set): name the data set instead of a wrong size.
+    if row.get("kind") != "accuracy":
+        return setting_label(row)
+    label = " ".join(str(row[k]) for k in ("device", "precision") if isinstance(row.get(k), str))
+    dataset = row.get("dataset")
+    return f"{label} train on {dataset}" if isinstance(dataset, str) else f"{label} train"
+
+
+def _error_batch(row: pd.Series) -> str:
+    if row.get("kind") != "accuracy":
+        return fmt(row.get("batch_size"), 0)
+    return fmt(row.get("train_batch_size"), 0)  # the recipe's batch, known only once training started

@@ -1,0 +1,52 @@
+"""report.fmt: CIs on the 0-100% scale, plurals (no torch)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from vggablate.report.fmt import beyond, clip, clipped_note, fmt_ci, plural
+from vggablate.report.plotkit import ci_yerr
+from vggablate.stats import mean_ci
+
+
+def test_ci_inside_the_scale_is_mean_plus_minus():
+    ci = mean_ci([88.0, 88.5, 88.2])
+    assert fmt_ci(ci.mean, ci.lo, ci.hi, ci.n) == f"{ci.mean:.2f} ± {ci.half_width:.2f} (n=3)"
+
+
+def test_ci_past_the_scale_is_shown_clipped_and_flagged():
+    ci = mean_ci([10.0, 33.33])  # two seeds far apart: the t-interval spans about -127% to 170%
+    assert ci.lo < 0 and ci.hi > 100  # the honest interval is kept in the data
+    assert fmt_ci(ci.mean, ci.lo, ci.hi, ci.n) == f"{ci.mean:.2f} [0.00, 100.00]† (n=2)"
+    near_top = mean_ci([98.0, 99.9])
+    lo = near_top.lo
+    assert fmt_ci(near_top.mean, near_top.lo, near_top.hi, 2) == f"{near_top.mean:.2f} [{lo:.2f}, 100.00]† (n=2)"
+    assert f"±{ci.half_width:.2f}" in clipped_note([near_top.half_width, ci.half_width])
+
+
+def test_one_seed_has_no_interval():
+    assert fmt_ci(98.61, math.nan, math.nan, 1) == "98.61 (n=1)"
+    assert not beyond(math.nan, math.nan)
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "want"),
+    [(-130.0, 170.0, (0.0, 100.0)), (5.0, 95.0, (5.0, 95.0)), (96.0, 101.5, (96.0, 100.0))],
+)
+def test_clip_and_error_bars_stay_in_range(lo, hi, want):
+    mean = (lo + hi) / 2
+    assert clip(lo, hi) == want
+    (down, up), clipped = ci_yerr(mean, lo, hi)
+    assert (mean - down[0], mean + up[0]) == pytest.approx(want)
+    assert clipped == (want != (lo, hi))
+
+
+def test_plural():
+    assert [plural(1, "seed"), plural(3, "seed"), plural(1.5, "epoch"), plural(1, "epoch")] == [
+        "1 seed",
+        "3 seeds",
+        "1.5 epochs",
+        "1 epoch",
+    ]
