@@ -60,6 +60,10 @@ def test_missing_cifar_names_the_path(tmp_path):
     with pytest.raises(UsageError, match=str(tmp_path / "nowhere")) as err:
         load_dataset("cifar10", str(tmp_path / "nowhere"), download=False)
     assert "data_batch_1" in str(err.value) and "\n" not in str(err.value)
+    # The way out names that folder and each other choice, not "allow downloading" in the abstract.
+    text = str(err.value)
+    assert f"put them in {str(tmp_path / 'nowhere')!r}, pass another --data-dir" in text
+    assert "drop --no-download" in text
 
 
 def test_corrupt_cifar_batch_names_the_file(tmp_path):

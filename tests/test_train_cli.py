@@ -48,3 +48,18 @@ def test_train_cli_user_errors_are_one_line(tmp_path, capsys, extra, message):
     assert main(["train", "vgg11", "--device", "cpu", "--out", str(tmp_path), *extra]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_train_cli_failed_download_is_one_line(tmp_path, monkeypatch, capsys):
+    import urllib.error
+    import urllib.request
+
+    def offline(url, **kwargs):
+        raise urllib.error.URLError(OSError(-2, "Name or service not known"))
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    argv = ["train", "16,M,32,M", "--dataset", "cifar10", "--data-dir", str(tmp_path / "empty"), "--epochs", "1"]
+    assert main([*argv, "--device", "cpu", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz" in err
+    assert str(tmp_path / "empty") in err and "--data-dir" in err and not (tmp_path / "out").exists()

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from vggablate.data.base import TensorData, channel_stats
+from vggablate.data.download import FETCH_ERRORS, cause, download, extract
 from vggablate.errors import UsageError
 
 DIGITS_SIZE = 32  # 8x8 upsampled so that VGG's five 2x2 pools still leave a 1x1 map
@@ -76,32 +77,55 @@ def cifar_dir(name: str, data_dir: str, download: bool) -> Path:
     """Return the folder of CIFAR's python batches under data_dir, extracting or downloading if allowed."""
     info = CIFAR[name]
     root = Path(data_dir).expanduser()
+    archive = root / Path(info["url"]).name
+    found = _batches_folder(root, info)
+    if found is not None:
+        return found
+    if not archive.is_file():
+        if not download:
+            raise UsageError(
+                f"{name} not found in {str(root)!r}: expected {_expected(info)} or {archive.name}; "
+                f"put them in {str(root)!r}, pass another --data-dir, or drop --no-download to download them"
+            )
+        _download(name, root, archive)
+    _extract(archive, root, info)
+    found = _batches_folder(root, info)
+    if found is None:
+        raise UsageError(f"{str(archive)!r} did not give {_expected(info)}; is it the {name} python archive?")
+    return found
+
+
+def _batches_folder(root: Path, info: dict) -> Path | None:
     for folder in (root / info["folder"], root):  # data_dir may be the batches folder itself
         if all((folder / f).is_file() for f in info["train"] + info["test"]):
             return folder
-    archive = root / Path(info["url"]).name
-    if archive.is_file():
-        _extract(archive, root)
-    elif download:
-        from torchvision.datasets.utils import download_and_extract_archive
-
-        download_and_extract_archive(info["url"], str(root), md5=info["md5"])
-    else:
-        raise UsageError(
-            f"{name} not found in {str(root)!r}: expected {info['folder']}/ with "
-            f"{', '.join(info['train'] + info['test'])} (CIFAR python format) or {archive.name}; "
-            "allow downloading or pass --data-dir"
-        )
-    return cifar_dir(name, data_dir, download=False)
+    return None
 
 
-def _extract(archive: Path, root: Path) -> None:
-    from torchvision.datasets.utils import extract_archive
+def _expected(info: dict) -> str:
+    return f"{info['folder']}/ with {', '.join(info['train'] + info['test'])} (CIFAR python format)"
 
+
+def _download(name: str, root: Path, archive: Path) -> None:
+    url = CIFAR[name]["url"]
     try:
-        extract_archive(str(archive), str(root))
+        download(url, archive, CIFAR[name]["md5"])
+    except FETCH_ERRORS as exc:
+        raise UsageError(
+            f"cannot download {name} from {url} into {str(root)!r} ({cause(exc)}); put "
+            f"{CIFAR[name]['folder']}/ (the CIFAR python batches) or {archive.name} in {str(root)!r}, "
+            "or pass --data-dir with a folder that has them"
+        ) from None
+
+
+def _extract(archive: Path, root: Path, info: dict) -> None:
+    try:
+        extract(archive, root, info["folder"])
     except Exception as exc:  # tarfile and gzip raise several types for a damaged archive
-        raise UsageError(f"cannot extract {str(archive)!r}: {type(exc).__name__}; expected a CIFAR .tar.gz") from None
+        raise UsageError(
+            f"cannot extract {str(archive)!r} ({type(exc).__name__}: {cause(exc)}): expected the CIFAR .tar.gz; "
+            "if it is a partial download, delete it and run again"
+        ) from None
 
 
 def read_cifar_batch(path: Path, label_key: str) -> tuple[torch.Tensor, torch.Tensor]:
