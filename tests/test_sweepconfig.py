@@ -94,3 +94,39 @@ def test_differences_names_fields():
     a = SweepConfig(archs=("vgg11",), name="a")
     assert differences(a, SweepConfig(archs=("vgg11",), name="b")) == []
     assert differences(a, SweepConfig(archs=("vgg13",), seeds=2)) == ["archs", "seeds"]
+
+
+def test_missing_cifar_stops_a_run_before_its_folder(tmp_path, monkeypatch, capsys):
+    import urllib.error
+    import urllib.request
+
+    from bench.__main__ import main
+
+    def offline(url, **kwargs):
+        raise urllib.error.URLError(OSError(-2, "Name or service not known"))
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    argv = ["run", "--archs", "16,M,32,M", "--input-size", "32", "--head", "gap", "--metrics", "accuracy",
+            "--dataset", "cifar10", "--data-dir", str(tmp_path / "empty"), "--epochs", "1", "--device", "cpu",
+            "--out", str(tmp_path / "runs")]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot download cifar10" in err and "Name or service not known" in err
+    assert not (tmp_path / "runs").exists()  # no run folder full of error rows
+
+
+def test_check_trials_makes_cifar_ready_once(tmp_path):
+    import tarfile
+
+    from test_data import write_cifar10
+
+    from vggablate.sweep import check_trials, resolve_archs
+
+    write_cifar10(tmp_path / "src")
+    with tarfile.open(tmp_path / "cifar-10-python.tar.gz", "w:gz") as tar:
+        tar.add(tmp_path / "src" / "cifar-10-batches-py", arcname="cifar-10-batches-py")
+    cfg = SweepConfig(archs=("vgg11",), metrics=("accuracy",), dataset="cifar10", data_dir=str(tmp_path))
+    check_trials(cfg, resolve_archs(cfg))
+    assert (tmp_path / "cifar-10-batches-py" / "test_batch").is_file()  # extracted up front, not per trial
+    counts_only = SweepConfig(archs=("vgg11",), metrics=("params",), dataset="cifar10", data_dir=str(tmp_path / "x"))
+    check_trials(counts_only, resolve_archs(counts_only))  # no accuracy trial: no data set needed

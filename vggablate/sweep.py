@@ -88,11 +88,17 @@ def train_config(cfg: SweepConfig) -> TrainConfig:
 
 
 def check_trials(cfg: SweepConfig, specs: list[ArchSpec]) -> None:
-    """Refuse, before any work, settings no trial could run with."""
+    """Refuse, before any work, settings no trial could run with; make a CIFAR data set ready once."""
     if "accuracy" in cfg.metrics and cfg.dataset.startswith("imagefolder:"):
         from vggablate.data.folder import check_folder
 
         check_folder(cfg.dataset.split(":", 1)[1])
+    if "accuracy" in cfg.metrics and cfg.dataset in ("cifar10", "cifar100"):
+        from vggablate.data.sources import cifar_dir, default_data_dir
+
+        # Here, not in each trial: a missing data set is one error before any folder is made, and
+        # the trials find it extracted instead of each downloading it. Sweeps always may download.
+        cifar_dir(cfg.dataset, cfg.data_dir or default_data_dir(), download=True)
     if {"params", "macs", "latency", "memory"} & set(cfg.metrics):
         for spec in specs:
             try:
