@@ -18,14 +18,18 @@ from bench.common import (
 from vggablate.measure.latency import MODES, PRECISIONS
 
 METRICS = ("params", "macs", "latency", "memory")
+DEFAULT_METRICS = ("params", "macs", "latency")  # memory takes two more isolated trials per batch size and mode
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the measure command."""
     p = sub.add_parser("measure", help="params, MACs, latency and peak memory of an arch or cfg")
     p.add_argument("arch", help="registered name or cfg string, e.g. vgg16 or '64,M,128x2,M'")
-    p.add_argument("--metrics", default="params,macs,latency", help=f"comma-separated: {','.join(METRICS)}")
-    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--metrics", default=",".join(DEFAULT_METRICS),
+                   help=f"comma-separated from {','.join(METRICS)} (default {','.join(DEFAULT_METRICS)}: memory is "
+                        f"left out; add it with --metrics {','.join(DEFAULT_METRICS)},memory)")  # fmt: skip
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
+                   help="cpu (default), cuda, or auto: cuda when torch sees one, else cpu")  # fmt: skip
     p.add_argument("--batch-sizes", default="1", help="comma-separated batch sweep, e.g. 1,8,32 (default 1)")
     p.add_argument("--input-size", type=positive_int, default=224, help="square input side (default 224)")
     p.add_argument("--precision", choices=PRECISIONS, default="fp32", help="bf16/fp16 via autocast")
@@ -33,7 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channels-last", action="store_true", help="NHWC weights and inputs")
     p.add_argument("--compile", action="store_true", help="torch.compile; compile time reported apart")
     p.add_argument("--cudnn-benchmark", action="store_true", help="let cuDNN autotune conv algorithms")
-    p.add_argument("--budget", type=positive_float, default=2.0, help="seconds of timed steps per row (default 2)")
+    # --latency-budget as in `bench run`; --budget, the older name, still works.
+    p.add_argument("--latency-budget", "--budget", type=positive_float, default=2.0, dest="budget",
+                   help="seconds of timed steps per latency row (default 2; alias --budget)")  # fmt: skip
     p.add_argument("--threads", type=positive_int, help="CPU intra-op threads (default: torch's)")
     p.add_argument("--timeout", type=positive_float, default=900.0, help="seconds per trial before it is killed")
     p.add_argument("--decay-on-oom", action="store_true", help="after an OOM, retry smaller batches (timm)")
@@ -47,6 +53,7 @@ def main(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from vggablate import resolve_spec
+    from vggablate.train import resolve_device
     from vggablate.trial import Trial, check_trial, run_batch_sweep, run_trial_isolated
 
     metrics = choice_list(args.metrics, METRICS, "metric")
@@ -57,7 +64,7 @@ def main(args: argparse.Namespace) -> int:
     base = Trial(
         spec,
         input_size=args.input_size,
-        device=args.device,
+        device=resolve_device(args.device),  # auto: cuda when torch sees one, else cpu
         precision=args.precision,
         channels_last=args.channels_last,
         compile=args.compile,
@@ -95,7 +102,29 @@ def print_rows(rows: list[dict], metrics: tuple[str, ...]) -> None:
             print(f"\n{kind}:")
             print(pd.DataFrame(table).to_string(index=False))
     if any(r["kind"] == "latency" and r["error"] is None for r in rows):
-        print("FLOP/s count 2 x MACs per image (x3 for train); utilisation is a fraction of the peak named")
+        print(LATENCY_NOTE)
+    if any(r["kind"] == "memory" and r["error"] is None for r in rows):
+        cuda = any(r["kind"] == "memory" and r["mem_peak_alloc_mb"] is not None for r in rows)
+        print(MEMORY_NOTE_CUDA if cuda else MEMORY_NOTE_CPU)
+    if "memory" not in metrics:
+        print(f"memory not measured (metrics {','.join(metrics)}); add it with --metrics {','.join(metrics)},memory")
+
+
+LATENCY_NOTE = (
+    "GFLOP/s counts 2 x MACs per image (x3 for a train step: forward and backward); util vs gemm = GFLOP/s / the "
+    "gemm TFLOP/s column, a large matmul timed in the same precision and process; MFU vs spec = GFLOP/s / the "
+    "device's datasheet peak ('-' where the device is not in the table, always on CPU)"
+)
+MEMORY_NOTE_CPU = (
+    "MiB = 2^20 bytes. RSS after build: resident-set growth from building the model (its weights plus allocator "
+    "and library overhead); step peak RSS: the step's peak resident set above the process baseline, weights "
+    "included. est.: the analytic tensor memory, est. total = weights + activations + grads + optimizer"
+)
+MEMORY_NOTE_CUDA = (
+    "MiB = 2^20 bytes. weights alloc: allocated by moving the model to the device; step peak alloc / reserved: "
+    "the allocator's peaks over one steady-state step, weights included. est.: the analytic tensor memory, "
+    "est. total = weights + activations + grads + optimizer"
+)
 
 
 def _title(trial: object) -> str:
@@ -154,18 +183,20 @@ def _memory_columns(r: dict) -> dict:
     head = {"mode": r["mode"], "batch": r["batch_size"]}
     if r["error"]:
         return {**head, "error": f"{r['error_type']}: {r['error']}"}
-    cuda = r["mem_peak_alloc_mb"] is not None
-    measured = {"peak alloc MiB": r["mem_peak_alloc_mb"], "peak reserved MiB": r["mem_peak_reserved_mb"]}
-    return {
-        **head,
-        "weights MiB": f"{r['mem_weights_mb']:.1f}",
-        **({k: f"{v:.1f}" for k, v in measured.items()} if cuda else {"peak RSS MiB": f"{r['mem_rss_peak_mb']:.1f}"}),
-        "analytic MiB": f"{r['mem_analytic_mb']:.1f}",
-        "= weights": f"{r['mem_analytic_weights_mb']:.1f}",
-        "+ activations": f"{r['mem_analytic_activations_mb']:.1f}",
-        "+ grads": f"{r['mem_analytic_grads_mb']:.1f}",
-        "+ optimizer": f"{r['mem_analytic_optimizer_mb']:.1f}",
-    }
+    if r["mem_peak_alloc_mb"] is not None:  # CUDA: the caching allocator's counters
+        measured = {
+            "weights alloc MiB": r["mem_weights_mb"],
+            "step peak alloc MiB": r["mem_peak_alloc_mb"],
+            "step peak reserved MiB": r["mem_peak_reserved_mb"],
+        }
+    else:  # CPU: resident set, which counts allocator and library pages besides the tensors
+        measured = {"RSS after build MiB": r["mem_weights_mb"], "step peak RSS MiB": r["mem_rss_peak_mb"]}
+    estimate = {f"est. {part} MiB": r[f"mem_analytic_{part}_mb"] for part in _PARTS}
+    return {**head, **{k: f"{v:.1f}" for k, v in measured.items()}, "est. total MiB": f"{r['mem_analytic_mb']:.1f}",
+            **{k: f"{v:.1f}" for k, v in estimate.items()}}  # fmt: skip
+
+
+_PARTS = ("weights", "activations", "grads", "optimizer")  # the analytic estimate's terms, mem_analytic_<part>_mb
 
 
 def _si(value: float) -> str:
