@@ -173,3 +173,11 @@ def test_claim_plot_keeps_bars_in_0_100():
     ax = fig.axes[0]
     assert all(0.0 <= lo and hi <= 100.0 for lo, hi in _errorbar_spans(ax)) and ax.get_ylim()[1] <= 100.0
     assert "clipped" in ax.get_title()
+
+
+def test_pair_difference_ci_is_clipped_to_100_pp(tmp_path):
+    rows = [counts_row("vgg13"), counts_row("vgg13_k5")] + seed_rows("vgg13", [88.0, 88.3, 88.1])
+    text, _ = build(tmp_path, rows + seed_rows("vgg13_k5", [60.0, 95.0]))
+    (pair,) = md_table(text, "3x3 vs large-kernel pairs")
+    assert pair["Δ top-1 (pp, 95% CI)"].endswith("[-100.00, +100.00]†")
+    assert "runs past ±100 pp" in text and "Δ top-1: the networks as trained" in text

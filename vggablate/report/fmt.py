@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 PERCENT = (0.0, 100.0)  # the feasible range of top-1/top-5: a CI past it says "too few seeds", not "below 0%"
+DIFF_PP = (-100.0, 100.0)  # a difference of two top-1s, in percentage points
 CLIPPED = "†"  # marks a CI shown clipped to PERCENT; the table's note explains it
 
 

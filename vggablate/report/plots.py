@@ -193,7 +193,9 @@ def plot_pairs(frame: pd.DataFrame, pal: Palette) -> Figure | None:
     stats = accuracy_stats(frame).drop_duplicates("arch").set_index("arch")
     panels = [("params", 1e6, "parameters (millions)", "Parameters")] if col(c, "params").notna().any() else []
     panels += [("macs", 1e9, f"GMACs per image @{size}px", "Compute")] if col(c, "macs").notna().any() else []
-    panels += [("top1", 1, "top-1 accuracy (%), mean ± 95% CI", "Top-1 accuracy")] if len(stats) else []
+    trained = sorted({int(v) for v in col(ok_rows(frame, "accuracy"), "input_size").dropna()})
+    as_trained = f" (as trained @{'/'.join(map(str, trained))}px)" if trained and trained != [size] else ""
+    panels += [("top1", 1, "top-1 accuracy (%), mean ± 95% CI", "Top-1 accuracy" + as_trained)] if len(stats) else []
     if not pairs or not panels:
         return None
     fig, axes = new_fig(len(panels), 4.2, 4.4)

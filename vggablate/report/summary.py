@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from vggablate.report.fmt import beyond, clipped_note, fmt, fmt_ci, fmt_sig
+from vggablate.report.fmt import CLIPPED, DIFF_PP, beyond, clipped_note, fmt, fmt_ci, fmt_sig
 from vggablate.report.tables import (
     Table,
     accuracy_stats,
@@ -126,7 +126,10 @@ def errors_note(frame: pd.DataFrame) -> str:
 def summary_tables(frame: pd.DataFrame) -> list[Table]:
     """Return the non-empty report tables, overview first and errors last."""
     overview, overview_note = overview_table(frame)
+    pairs = pairs_table(frame)
     pairs_note = "Δ = large - 3x3, Welch's t 95% CI and p-value."
+    if pairs.get("Δ top-1 (pp, 95% CI)", pd.Series(dtype=str)).str.endswith(CLIPPED).any():
+        pairs_note += f" {CLIPPED} the CI runs past ±{DIFF_PP[1]:g} pp and is shown clipped to it: add seeds."
     if any("as trained" in str(c) for c in overview.columns):  # ratios and Δ top-1 are of different networks
         pairs_note += " Ratios: the networks of 'Model size and compute'; Δ top-1: the networks as trained."
     tables = [
@@ -136,7 +139,7 @@ def summary_tables(frame: pd.DataFrame) -> list[Table]:
         Table("Throughput (images/s)", throughput_table(frame)),
         Table("Peak memory (MiB)", memory_table(frame), "CUDA allocator peak (CPU: peak RSS above baseline)."),
         Table("Accuracy", accuracy_table(frame), accuracy_note(frame)),
-        Table("3x3 vs large-kernel pairs", pairs_table(frame), pairs_note),
+        Table("3x3 vs large-kernel pairs", pairs, pairs_note),
         Table("Errors", errors_table(frame), errors_note(frame)),
     ]
     return [t for t in tables if not t.frame.empty and len(t.frame.columns) > 1]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from vggablate.records import IDENTITY, SETTINGS
-from vggablate.report.fmt import fmt, fmt_ci, fmt_sig, num
+from vggablate.report.fmt import CLIPPED, DIFF_PP, beyond, clip, fmt, fmt_ci, fmt_sig, num
 from vggablate.stats import mean_ci, welch_diff_ci
 
 # `vgg16_k5_cm_bn` is the large-kernel twin of `vgg16_bn`: same base, same `_bn` suffix.
@@ -224,7 +224,9 @@ def pairs_table(frame: pd.DataFrame) -> pd.DataFrame:
         ta, tb = col(acc, "top1")[acc["arch"] == base].dropna(), col(acc, "top1")[acc["arch"] == large].dropna()
         if len(ta) and len(tb):
             d = welch_diff_ci(ta.tolist(), tb.tolist())
-            ci = f" [{d.lo:+.2f}, {d.hi:+.2f}]" if num(d.lo) else ""
+            lo, hi = clip(d.lo, d.hi, DIFF_PP) if num(d.lo) else (d.lo, d.hi)
+            mark = CLIPPED if beyond(d.lo, d.hi, DIFF_PP) else ""  # two top-1s differ by at most 100 pp
+            ci = f" [{lo:+.2f}, {hi:+.2f}]{mark}" if num(d.lo) else ""
             row["Δ top-1 (pp, 95% CI)"] = f"{d.diff:+.2f}{ci}"
             row["p"] = fmt(d.p_value, 3)
         out.append(row)
