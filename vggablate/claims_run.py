@@ -27,6 +27,7 @@ from vggablate.records import atomic_write_bytes, atomic_write_text, latest_atte
 from vggablate.reference import load_reference
 from vggablate.registry import get_arch
 from vggablate.report.claims import claims_markdown, claims_plots, claims_section
+from vggablate.report.fmt import plural
 from vggablate.report.html import Image, Section
 from vggablate.sweepconfig import SweepConfig
 
@@ -65,7 +66,8 @@ def budget_label(cfg: SweepConfig, recipe: object | None) -> str:
     epochs = getattr(recipe, "epochs", cfg.epochs)
     width = getattr(recipe, "width", None)
     widths = ",".join(f"{w:g}" for w in cfg.widths) or (f"{width:g}" if width is not None else "as registered")
-    return f"{cfg.dataset}, {epochs:g} epochs, {cfg.seeds} seed(s) per arch, width {widths}, {cfg.device}"
+    runs = f"{plural(epochs, 'epoch')}, {plural(cfg.seeds, 'seed')} per arch"
+    return f"{cfg.dataset}, {runs}, width {widths}, {cfg.device}"
 
 
 def expected_seconds(trials: list, per_step_s: float, steps_per_run: int, overhead_s: float = 5.0) -> float:
