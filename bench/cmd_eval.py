@@ -16,7 +16,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", required=True, help="imagefolder:PATH, with PATH/val/<class>/*.JPEG")
     p.add_argument("--device", default="auto", help="cpu | cuda | auto (default auto)")
     p.add_argument("--batch-size", type=positive_int, default=64, help="evaluation batch size (default 64)")
-    p.add_argument("--workers", type=int, default=4, help="DataLoader workers (default 4)")
+    p.add_argument("--workers", type=int, help="DataLoader workers (default: 4, or the CPUs available if fewer)")
     add_model_options(p)
     p.set_defaults(func=main)
 
@@ -25,18 +25,20 @@ def main(args: argparse.Namespace) -> int:
     """Evaluate and print top-1/top-5 beside torchvision's published figures."""
     from bench.common import model_options
     from vggablate import resolve_spec
+    from vggablate.data import default_workers
     from vggablate.evaluate import evaluate_weights, published_accuracy
     from vggablate.train import resolve_device
 
     load_arch_files(args)
     if not args.dataset.startswith("imagefolder:") or not args.dataset.split(":", 1)[1]:
         raise UsageError(f"eval needs --dataset imagefolder:PATH, got {args.dataset!r}")
-    if args.workers < 0:
+    if args.workers is not None and args.workers < 0:
         raise UsageError(f"--workers must be >= 0, got {args.workers}")
+    workers = default_workers() if args.workers is None else args.workers
     folder = args.dataset.split(":", 1)[1]
     spec = resolve_spec(args.arch, **model_options(args))
     device = resolve_device(args.device)
-    result = evaluate_weights(spec, args.weights, folder, device, args.batch_size, args.workers)
+    result = evaluate_weights(spec, args.weights, folder, device, args.batch_size, workers)
     top5 = "-" if result.top5 is None else f"{result.top5:.3f}%"
     print(f"{spec.name} {args.weights} on {folder}/val ({result.num_images} images, {device}):")
     print(f"  measured:  top-1 {result.top1:.3f}%  top-5 {top5}  ({result.eval_time_s:.1f} s)")

@@ -74,3 +74,37 @@ def test_eval_errors(folder, state_path, tmp_path, capsys):
         evaluate_weights(small, str(state_path), str(folder), workers=0)
     missing = ["eval", "vgg11", "--weights", str(state_path), "--dataset", f"imagefolder:{tmp_path / 'none'}"]
     assert main(missing) == 2 and "expected val/" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("cpus, workers", [(1, 1), (2, 2), (16, 4)])
+def test_default_workers_fit_the_cpus_available(monkeypatch, cpus, workers):
+    import os
+
+    from vggablate.data import default_workers
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
+    assert default_workers() == workers
+
+
+def test_eval_cli_defaults_to_the_workers_the_machine_has(folder, state_path, monkeypatch, capsys):
+    import os
+    import warnings
+
+    import vggablate.evaluate
+
+    args = ["eval", "vgg11", "--weights", str(state_path), "--dataset", f"imagefolder:{folder}"]
+    args += ["--width", "0.0625", "--head", "gap", "--device", "cpu"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(args) == 0  # real DataLoader workers, as many as the CPUs allow (at most 4)
+    assert not [w for w in caught if "worker processes" in str(w.message)]  # torch's "too many workers"
+    seen = []
+    real = vggablate.evaluate.evaluate_weights
+
+    def evaluate(spec, weights, folder, device, batch_size, workers):
+        seen.append(workers)
+        return real(spec, weights, folder, device, batch_size, 0)
+
+    monkeypatch.setattr(vggablate.evaluate, "evaluate_weights", evaluate)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)  # a one-CPU machine
+    assert main(args) == 0 and seen == [1]

@@ -7,7 +7,7 @@ streamed through DataLoaders).
 
 from __future__ import annotations
 
-from vggablate.data.base import FolderData, TensorData, channel_stats
+from vggablate.data.base import FolderData, TensorData, channel_stats, default_workers
 from vggablate.data.folder import eval_transform, load_folder
 from vggablate.data.loader import DeviceLoader, StreamLoader, random_crop, random_flip
 from vggablate.data.sources import CIFAR, default_data_dir, load_cifar, load_digits_data, load_synthetic
@@ -25,9 +25,9 @@ def load_dataset(
     device: str = "cpu",
     synthetic_shape: tuple[int, int, int] = (3, 32, 32),
     num_classes: int = 10,
-    workers: int = 4,
+    workers: int | None = None,
 ) -> Dataset:
-    """Load a data set by name; in-memory ones come back on ``device``."""
+    """Load a data set by name; in-memory ones come back on ``device``, image folders stream through workers."""
     if name.startswith("imagefolder:"):
         path = name.split(":", 1)[1]
         if not path:
@@ -53,6 +53,7 @@ __all__ = [
     "TensorData",
     "channel_stats",
     "default_data_dir",
+    "default_workers",
     "eval_transform",
     "load_cifar",
     "load_dataset",

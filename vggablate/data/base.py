@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import os
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
+
+MAX_WORKERS = 4  # DataLoader processes at most by default; each decodes images in its own process
+
+
+def default_workers() -> int:
+    """Return the default DataLoader worker count: MAX_WORKERS, or fewer on a machine with fewer CPUs."""
+    # The CPUs this process may run on (a container or taskset can allow fewer than the machine has);
+    # torch warns when a DataLoader asks for more workers than that.
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(MAX_WORKERS, cpus))
 
 
 @dataclass(frozen=True)
@@ -56,7 +67,7 @@ class FolderData:
     num_classes: int
     input_size: int
     in_channels: int = 3
-    workers: int = 4
+    workers: int = field(default_factory=default_workers)  # DataLoader processes per split
 
     @property
     def num_train(self) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vggablate.data.base import FolderData
+from vggablate.data.base import FolderData, default_workers
 from vggablate.errors import UsageError
 
 # torchvision's VGG weights: resize the short side to 256, centre-crop 224, ImageNet mean/std
@@ -66,8 +66,9 @@ def check_folder(root: str, need_train: bool = True) -> Path:
     return base
 
 
-def load_folder(root: str, need_train: bool = True, transform=None, workers: int = 4) -> FolderData:
+def load_folder(root: str, need_train: bool = True, transform=None, workers: int | None = None) -> FolderData:
     """Open PATH/train and PATH/val as image-folder data sets (train optional for evaluation)."""
+    workers = default_workers() if workers is None else workers
     base = check_folder(root, need_train)
     test = _image_folder(base / "val", transform or eval_transform())
     train = _image_folder(base / "train", train_transform()) if need_train else None
