@@ -130,3 +130,12 @@ def test_check_trials_makes_cifar_ready_once(tmp_path):
     assert (tmp_path / "cifar-10-batches-py" / "test_batch").is_file()  # extracted up front, not per trial
     counts_only = SweepConfig(archs=("vgg11",), metrics=("params",), dataset="cifar10", data_dir=str(tmp_path / "x"))
     check_trials(counts_only, resolve_archs(counts_only))  # no accuracy trial: no data set needed
+
+
+def test_sweep_recipe_narrows_wide_nets_unless_widths_are_given():
+    from vggablate.sweep import train_config
+
+    default = train_config(SweepConfig(archs=("vgg11",), dataset="digits"))
+    assert (default.width, default.narrow_from) == (0.125, 256)
+    grid = train_config(SweepConfig(archs=("vgg11",), dataset="digits", widths=(0.25, 0.5)))
+    assert (grid.width, grid.narrow_from) == (None, None)  # the widths on the specs are trained as given

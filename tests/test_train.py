@@ -2,21 +2,25 @@ import math
 import re
 from dataclasses import fields, replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from vggablate import resolve_spec
 from vggablate.data import load_dataset
 from vggablate.errors import UsageError
+from vggablate.registry import list_archs
 from vggablate.train import (
     TrainConfig,
     TrainResult,
     accuracy_row,
     default_train_config,
     departures,
+    effective_config,
     lr_factor,
     prepare_spec,
     train_and_evaluate,
+    widest_conv,
 )
 
 TINY = TrainConfig(steps=6, batch_size=16, lr=0.02, warmup_epochs=0, width=1 / 16, eval_batch_size=128)
@@ -75,6 +79,47 @@ def test_small_inputs_get_gap_head_and_departures_are_listed(digits):
     assert (kept.head, kept.width) == ("imagenet", 0.5)
 
 
+SMALL_DATA = SimpleNamespace(input_size=32, num_classes=10, in_channels=3)  # what prepare_spec reads
+CPU_RECIPES = ["digits", "cifar10", "cifar100", "synthetic"]
+
+
+@pytest.mark.parametrize("arch", list_archs())
+@pytest.mark.parametrize("dataset", CPU_RECIPES)
+def test_cpu_recipes_narrow_every_registered_arch(arch, dataset):
+    # The paper-claim comparisons need every registered arch (the _cm twins included) at the recipe's width.
+    recipe = default_train_config(dataset, "cpu")
+    assert prepare_spec(resolve_spec(arch), SMALL_DATA, recipe).width == recipe.width
+
+
+@pytest.mark.parametrize("dataset", CPU_RECIPES)
+def test_cpu_recipes_train_narrow_cfgs_as_written(dataset):
+    recipe = default_train_config(dataset, "cpu")
+    assert recipe.narrow_from == 256 and recipe.width < 1
+    assert prepare_spec(resolve_spec("16,M,32,M"), SMALL_DATA, recipe).width == 1.0
+    assert prepare_spec(resolve_spec("64,M,255,M"), SMALL_DATA, recipe).width == 1.0
+    assert prepare_spec(resolve_spec("64,M,256k5,M"), SMALL_DATA, recipe).width == recipe.width
+    # Judged at the spec's own width: vgg11 at width 0.25 is a 128-channel net, trained as it is.
+    assert prepare_spec(resolve_spec("vgg11", width=0.25), SMALL_DATA, recipe).width == 0.25
+    # An explicit width (no threshold) applies to every net, however narrow.
+    explicit = replace(recipe, width=0.5, narrow_from=None)
+    assert prepare_spec(resolve_spec("16,M,32,M"), SMALL_DATA, explicit).width == 0.5
+
+
+def test_widest_conv_and_the_recipes_without_narrowing():
+    assert widest_conv(resolve_spec("vgg13_k5_cm")) == 564 and widest_conv(resolve_spec("16,M,32k5,M")) == 32
+    for dataset, device in [("digits", "cuda"), ("cifar10", "cuda"), ("imagefolder:/x", "cpu")]:
+        recipe = default_train_config(dataset, device)
+        assert (recipe.width, recipe.narrow_from) == (None, None)
+        assert prepare_spec(resolve_spec("vgg11"), SMALL_DATA, recipe).width == 1.0
+
+
+def test_effective_config_turns_cuda_only_settings_off_elsewhere():
+    cfg = default_train_config("digits", "cpu")
+    assert (cfg.channels_last, cfg.bf16) == (True, True)  # as recorded in the trial id; CUDA-only
+    assert (effective_config(cfg, "cpu").channels_last, effective_config(cfg, "cpu").bf16) == (False, False)
+    assert effective_config(cfg, "cuda") == cfg
+
+
 def test_train_reports_every_field(synthetic):
     spec = prepare_spec(resolve_spec("vgg11"), synthetic, TINY)
     r = train_and_evaluate(spec, synthetic, replace(TINY, target_top1=0.0), "cpu", seed=0, progress=False)
@@ -101,6 +146,7 @@ def test_short_digits_run_learns(digits):
     row = accuracy_row(resolve_spec("vgg11_bn"), "digits", cfg, "cpu", seed=0)
     assert row["top1"] > 60 and row["dataset"] == "digits" and row["epochs"] == pytest.approx(2, rel=0.05)
     assert (row["head"], row["width"], row["input_size"], row["kind"]) == ("gap", 0.125, 32, "accuracy")
+    assert row["narrow_from"] == 256  # the recipe's threshold is recorded like its other fields
     assert len(row["curve"]) == 2 and row["curve"][-1]["test_top1"] == row["top1"]
 
 

@@ -27,6 +27,43 @@ def test_summary_table_gives_mean_std_and_t_interval():
     # t(0.975, 2) = 4.303; std 2; half-width 4.303 * 2 / sqrt(3) = 4.97
     assert (a["n"], a["top1 mean %"], a["std"], a["95% CI"]) == (3, "92.00", "2.00", "[87.03, 96.97]")
     assert table[table.arch == "b"].iloc[0]["95% CI"] == "-"
+    assert table[table.arch == "b"].iloc[0]["std"] == "-"  # one seed: no spread, and never "nan"
+
+
+def read_rows(folder):
+    return [json.loads(line) for line in (folder / "rows.jsonl").read_text().splitlines()]
+
+
+def test_train_cli_trains_narrow_cfgs_as_written_and_says_what_runs(tmp_path, capsys):
+    args = ["train", "16,M,32,M", "vgg11", "--dataset", "synthetic", "--steps", "1", "--device", "cpu"]
+    assert main([*args, "--out", str(tmp_path), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    custom, vgg11 = read_rows(tmp_path)
+    assert (custom["width"], vgg11["width"]) == (1.0, 0.25) and custom["narrow_from"] == 256
+    assert "16,M,32,M: 16,M,32,M; differs from standard: head gap" in out
+    assert "width" not in out.split("16,M,32,M; differs from standard:")[1].splitlines()[0]
+    assert "; width 0.25 (standard 1);" in out  # vgg11's line
+    recipe = next(line for line in out.splitlines() if line.startswith("recipe:"))
+    # On CPU the CUDA-only settings are off, as the rows record them.
+    assert "width=0.25 (nets with a 256+ channel conv)" in recipe and "narrow_from" not in recipe
+    assert "channels_last=False" in recipe and "bf16=False" in recipe
+    assert (custom["precision"], custom["channels_last"]) == ("fp32", False)
+    assert "nan" not in out
+
+
+def test_train_cli_explicit_width_applies_to_every_net(tmp_path):
+    args = ["train", "16,M,32,M", "--dataset", "synthetic", "--steps", "1", "--width", "0.5", "--device", "cpu"]
+    assert main([*args, "--out", str(tmp_path), "--no-progress"]) == 0
+    (row,) = read_rows(tmp_path)
+    assert (row["width"], row["narrow_from"]) == (0.5, None)
+
+
+def test_train_help_states_the_width_default(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    width = text.split("--width WIDTH ")[-1]
+    assert "(default 1)" not in width and "256+ channels train at 0.125 on digits" in width
 
 
 def test_train_cli_reads_cifar_folder(tmp_path, capsys):

@@ -81,7 +81,7 @@ def train_config(cfg: SweepConfig) -> TrainConfig:
     if cfg.epochs is not None:
         recipe = replace(recipe, epochs=cfg.epochs, steps=None)
     if cfg.widths:  # the sweep's widths are already on the specs: train at them
-        recipe = replace(recipe, width=None)
+        recipe = replace(recipe, width=None, narrow_from=None)
     if cfg.head:
         recipe = replace(recipe, head=cfg.head)
     return recipe

@@ -29,6 +29,8 @@ from vggablate.spec import ArchSpec, validate
 SCHEDULES = ("onecycle", "cosine")
 SMALL_INPUT = 64  # below 64 px VGG's five pools leave a 1x1 map: the imagenet head would copy it 49 times
 STANDARD_INPUT = 224
+# The CPU recipes' narrowing threshold: every registered arch's widest conv has 496-564 channels.
+NARROW_FROM = 256
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,10 @@ class TrainConfig:
     warmup_epochs: float = 1.0
     target_top1: float | None = None  # report the training time to reach this test top-1 (percent)
     width: float | None = None  # channel multiplier to train at; None keeps the spec's own
+    # Apply width only to nets whose widest conv has at least this many channels (None: to every net).
+    # The CPU recipes narrow ImageNet-sized VGGs (widest conv 496-564) to train in seconds; a cfg
+    # already narrower than that is meant as written.
+    narrow_from: int | None = None
     head: str | None = None  # None: gap on inputs below SMALL_INPUT, else the spec's own
     channels_last: bool = True  # CUDA only: tensor cores want NHWC
     bf16: bool = True  # CUDA only: autocast matmuls and convs to bfloat16
@@ -82,17 +88,27 @@ def default_train_config(dataset: str, device: str) -> TrainConfig:
         # CPU, width 1/8: vgg11 ~99% in ~20 s on 2 cores, vgg19 96-99% in < 60 s (docs/benchmarks.md).
         # Batch 32 and lr 0.02: the deep nets without BatchNorm sit at chance for epochs with fewer,
         # larger steps (vgg16 stayed at 10% with batch 128, lr 0.05).
-        return TrainConfig(epochs=15, batch_size=32, lr=0.02, warmup_epochs=1, width=None if cuda else 0.125)
+        return TrainConfig(epochs=15, batch_size=32, lr=0.02, warmup_epochs=1, **_cpu_narrowing(cuda, 0.125))
     if dataset in ("cifar10", "cifar100"):
         # CUDA: the target is vgg11_bn >= 90% on CIFAR-10; CPU gets a narrow net and a few epochs.
         if cuda:
             return TrainConfig(epochs=30, batch_size=256, lr=0.1, warmup_epochs=2)
-        return TrainConfig(epochs=4, batch_size=128, lr=0.05, warmup_epochs=1, width=0.25)
+        return TrainConfig(epochs=4, batch_size=128, lr=0.05, warmup_epochs=1, **_cpu_narrowing(cuda, 0.25))
     if dataset == "synthetic":
-        return TrainConfig(epochs=1, batch_size=64, lr=0.01, warmup_epochs=0, width=None if cuda else 0.25)
+        return TrainConfig(epochs=1, batch_size=64, lr=0.01, warmup_epochs=0, **_cpu_narrowing(cuda, 0.25))
     if dataset.startswith("imagefolder:"):
         return TrainConfig(epochs=16, batch_size=64, lr=0.02, schedule="cosine", warmup_epochs=1)
     raise UsageError(f"unknown dataset {dataset!r}; choose digits, cifar10, cifar100, imagefolder:PATH or synthetic")
+
+
+def _cpu_narrowing(cuda: bool, width: float) -> dict[str, Any]:
+    # CUDA trains every net at its own width; the CPU recipes narrow only the wide ones.
+    return {} if cuda else {"width": width, "narrow_from": NARROW_FROM}
+
+
+def effective_config(cfg: TrainConfig, device: str) -> TrainConfig:
+    """Return the recipe as it runs on the device: channels_last and bf16 are CUDA-only."""
+    return cfg if device.startswith("cuda") else replace(cfg, channels_last=False, bf16=False)
 
 
 def resolve_device(device: str) -> str:
@@ -109,9 +125,21 @@ def resolve_device(device: str) -> str:
 def prepare_spec(spec: ArchSpec, data: Any, cfg: TrainConfig) -> ArchSpec:
     """Fit a spec to the data (classes, channels) and the recipe (width, small-input head)."""
     head = cfg.head or ("gap" if data.input_size < SMALL_INPUT else spec.head)
-    width = spec.width if cfg.width is None else cfg.width
+    width = cfg.width if narrows(spec, cfg) else spec.width
     fitted = replace(spec, num_classes=data.num_classes, in_channels=data.in_channels, head=head, width=width)
     return validate(fitted, data.input_size)
+
+
+def narrows(spec: ArchSpec, cfg: TrainConfig) -> bool:
+    """Say whether the recipe's width applies to the spec (always, unless it is narrower than narrow_from)."""
+    if cfg.width is None:
+        return False
+    return cfg.narrow_from is None or widest_conv(spec) >= cfg.narrow_from
+
+
+def widest_conv(spec: ArchSpec) -> int:
+    """Return the most output channels of any conv of the spec at its own width."""
+    return max((layer.channels for layer in spec.channels() if layer.kind == "conv"), default=0)
 
 
 def departures(spec: ArchSpec, input_size: int) -> list[str]:
@@ -259,6 +287,7 @@ def run_row(spec: ArchSpec, data: Any, cfg: TrainConfig, device: str, seed: int,
         "cfg": fitted.cfg_str,
         "batch_norm": fitted.batch_norm,
         "width": fitted.width,
+        "narrow_from": cfg.narrow_from,
         "head": fitted.head,
         "num_classes": fitted.num_classes,
         "in_channels": fitted.in_channels,
