@@ -143,7 +143,8 @@ def main(args: argparse.Namespace) -> int:
     stamp = datetime.now(timezone.utc)
     out = Path(args.out or f"results/runs/{stamp:%Y%m%d-%H%M%S}-train")
     out.mkdir(parents=True, exist_ok=True)
-    print(f"{dataset} on {device}: {data.num_train} train images, input {data.input_size}x{data.input_size}")
+    images = f"{data.num_train} train image{'' if data.num_train == 1 else 's'}"
+    print(f"{dataset} on {device}: {images}, input {data.input_size}x{data.input_size}")
     print(recipe_line(cfg, device))
     env, rows, journal = collect_env(device), [], Journal(out / "rows.jsonl")
     for spec in specs:

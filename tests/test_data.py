@@ -110,3 +110,12 @@ def test_device_loader_batches_normalises_and_is_seeded():
     assert torch.equal(again[0][0], batches[0][0]) and torch.equal(again[0][1], batches[0][1])
     test = list(DeviceLoader(d, 100, train=False))
     assert sum(len(y) for _, y in test) == 360 and torch.equal(torch.cat([y for _, y in test]), d.test_y)
+
+
+def test_batch_with_mismatched_labels_counts_in_good_english(tmp_path):
+    from vggablate.data.sources import read_cifar_batch
+
+    path = tmp_path / "data_batch_1"
+    path.write_bytes(pickle.dumps({"data": np.zeros((1, 3072), dtype=np.uint8), "labels": [0, 1]}))
+    with pytest.raises(UsageError, match="has 1 image but 2 labels$"):
+        read_cifar_batch(path, "labels")

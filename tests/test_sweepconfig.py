@@ -139,3 +139,10 @@ def test_sweep_recipe_narrows_wide_nets_unless_widths_are_given():
     assert (default.width, default.narrow_from) == (0.125, 256)
     grid = train_config(SweepConfig(archs=("vgg11",), dataset="digits", widths=(0.25, 0.5)))
     assert (grid.width, grid.narrow_from) == (None, None)  # the widths on the specs are trained as given
+
+
+def test_foreign_trials_are_counted_in_good_english():
+    from vggablate.sweep import check_resume
+
+    with pytest.raises(UsageError, match="holds 1 trial not in its own sweep"):
+        check_resume(SweepConfig(archs=("vgg11",)), None, [{"trial_id": "0123"}], [])

@@ -75,6 +75,7 @@ def test_small_inputs_get_gap_head_and_departures_are_listed(digits):
         "10 classes (standard 1000)",
     ]
     assert departures(resolve_spec("vgg11"), 224) == []
+    assert departures(resolve_spec("vgg11", num_classes=1), 224) == ["1 class (standard 1000)"]
     kept = prepare_spec(resolve_spec("vgg11", width=0.5), digits, replace(TrainConfig(), head="imagenet"))
     assert (kept.head, kept.width) == ("imagenet", 0.5)
 

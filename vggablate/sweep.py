@@ -175,7 +175,8 @@ def check_resume(saved: SweepConfig, given: SweepConfig | None, rows: list[dict]
     planned_ids = {trial_id(t) for t in planned}
     foreign = {r.get("trial_id") for r in rows} - planned_ids
     if foreign:
-        raise UsageError(f"resume folder holds {len(foreign)} trial(s) not in its own sweep; was it edited by hand?")
+        trials = f"{len(foreign)} trial{'' if len(foreign) == 1 else 's'}"
+        raise UsageError(f"resume folder holds {trials} not in its own sweep; was it edited by hand?")
 
 
 def pending(trials: list[Trial], rows: list[dict], retry_errors: bool = False) -> list[Trial]:

@@ -152,7 +152,7 @@ def departures(spec: ArchSpec, input_size: int) -> list[str]:
     if input_size != STANDARD_INPUT:
         out.append(f"input {input_size}x{input_size} (standard {STANDARD_INPUT}x{STANDARD_INPUT})")
     if spec.num_classes != 1000:
-        out.append(f"{spec.num_classes} classes (standard 1000)")
+        out.append(f"{spec.num_classes} class{'' if spec.num_classes == 1 else 'es'} (standard 1000)")
     return out
 
 
@@ -212,7 +212,8 @@ def _train_and_evaluate(
     if cfg.schedule not in SCHEDULES:
         raise UsageError(f"unknown schedule {cfg.schedule!r}; choose {' or '.join(SCHEDULES)}")
     if (spec.num_classes, spec.in_channels) != (data.num_classes, data.in_channels):
-        raise UsageError(f"{spec.name} has {spec.num_classes} classes, the data {data.num_classes}; use prepare_spec")
+        classes = f"{spec.num_classes} class{'' if spec.num_classes == 1 else 'es'}"
+        raise UsageError(f"{spec.name} has {classes}, the data {data.num_classes}; use prepare_spec")
     seed_everything(seed)
     cuda, bf16 = device.startswith("cuda"), cfg.bf16 and device.startswith("cuda")
     model = build_model(spec).to(device, memory_format=torch.channels_last if cfg.channels_last and cuda else None)

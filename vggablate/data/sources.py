@@ -141,8 +141,13 @@ def read_cifar_batch(path: Path, label_key: str) -> tuple[torch.Tensor, torch.Te
             f"with 'data' (N x 3072 uint8) and '{label_key}'"
         ) from None
     if len(labels) != len(data):
-        raise UsageError(f"CIFAR batch {str(path)!r} has {len(data)} images but {len(labels)} labels")
+        counts = f"{_count(len(data), 'image')} but {_count(len(labels), 'label')}"
+        raise UsageError(f"CIFAR batch {str(path)!r} has {counts}")
     return torch.from_numpy(data.copy()), torch.from_numpy(labels)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def load_cifar(name: str, data_dir: str, download: bool = False) -> TensorData:
