@@ -146,3 +146,15 @@ def test_foreign_trials_are_counted_in_good_english():
 
     with pytest.raises(UsageError, match="holds 1 trial not in its own sweep"):
         check_resume(SweepConfig(archs=("vgg11",)), None, [{"trial_id": "0123"}], [])
+
+
+def test_check_trials_respects_the_sweeps_no_download(tmp_path, monkeypatch):
+    import urllib.request
+    from types import SimpleNamespace
+
+    from vggablate.sweep import check_trials
+
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: pytest.fail("--no-download must not fetch"))
+    cfg = SimpleNamespace(metrics=("accuracy",), dataset="cifar10", data_dir=str(tmp_path), download=False)
+    with pytest.raises(UsageError, match="drop --no-download"):
+        check_trials(cfg, [])

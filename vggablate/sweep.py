@@ -97,8 +97,10 @@ def check_trials(cfg: SweepConfig, specs: list[ArchSpec]) -> None:
         from vggablate.data.sources import cifar_dir, default_data_dir
 
         # Here, not in each trial: a missing data set is one error before any folder is made, and
-        # the trials find it extracted instead of each downloading it. Sweeps always may download.
-        cifar_dir(cfg.dataset, cfg.data_dir or default_data_dir(), download=True)
+        # the trials find it extracted instead of each downloading it. getattr: the sweep's download
+        # setting (bench run --no-download) is new; a config without it may download, as before.
+        download = getattr(cfg, "download", True)
+        cifar_dir(cfg.dataset, cfg.data_dir or default_data_dir(), download=download)
     if {"params", "macs", "latency", "memory"} & set(cfg.metrics):
         for spec in specs:
             try:
