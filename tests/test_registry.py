@@ -45,6 +45,12 @@ def test_unknown_name_suggests_closest():
         get_arch("resnet50")
 
 
+@pytest.mark.parametrize("name, close", [("VGG16", "vgg16"), ("Vgg16_BN", "vgg16_bn"), ("VGG13_K5", "vgg13_k5")])
+def test_unknown_name_suggestion_ignores_case(name, close):
+    with pytest.raises(UsageError, match=rf"unknown arch '{name}'; did you mean {close}\?$"):
+        get_arch(name)
+
+
 def test_public_api():
     assert vggablate.get_arch("vgg16").batch_norm is False
     assert vggablate.get_arch("vgg16_bn").batch_norm is True

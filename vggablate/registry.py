@@ -43,9 +43,16 @@ def get_arch(name: str) -> ArchSpec:
     try:
         return _ARCHS[name]()
     except KeyError:
-        close = difflib.get_close_matches(name, _ARCHS, n=3, cutoff=0.5)
-        hint = f"did you mean {', '.join(close)}?" if close else "see `python -m bench list`"
-        raise UsageError(f"unknown arch {name!r}; {hint}") from None
+        raise UsageError(f"unknown arch {name!r}; {suggest(name)}") from None
+
+
+def suggest(name: str) -> str:
+    """Return a hint for an unknown name: the closest registered names, case ignored, or the list command."""
+    _builtins()
+    lower = {n.lower(): n for n in _ARCHS}
+    exact = [n for n in _ARCHS if n.lower() == name.lower()]
+    close = exact or [lower[n] for n in difflib.get_close_matches(name.lower(), lower, n=3, cutoff=0.5)]
+    return f"did you mean {', '.join(close)}?" if close else "see `python -m bench list`"
 
 
 def is_registered(name: str) -> bool:
