@@ -42,3 +42,27 @@ def test_card_name_from_torch_once_cuda_runs(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda device: f"card of {device}")
     assert env.device_name("cuda:0") == "card of cuda:0"
+
+
+def test_load_average_is_an_env_column(monkeypatch):
+    monkeypatch.setattr(env.os, "getloadavg", lambda: (3.5, 2.0, 1.0))
+    assert env.collect_env("cpu")["env_loadavg_1m"] == 3.5
+
+
+def _unreadable():
+    raise OSError("load average unobtainable")
+
+
+def test_load_average_is_none_where_the_os_has_none(monkeypatch):
+    monkeypatch.setattr(env.os, "getloadavg", _unreadable)
+    assert env.load_average() is None
+    monkeypatch.delattr(env.os, "getloadavg")  # Windows
+    assert env.load_average() is None
+
+
+def test_available_cpus_follows_the_affinity_mask(monkeypatch):
+    monkeypatch.setattr(env.os, "sched_getaffinity", lambda pid: {0, 3, 5}, raising=False)
+    assert env.available_cpus() == 3
+    monkeypatch.delattr(env.os, "sched_getaffinity")
+    monkeypatch.setattr(env.os, "cpu_count", lambda: 8)
+    assert env.available_cpus() == 8

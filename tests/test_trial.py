@@ -13,7 +13,7 @@ IDENTITY = (
 ).split()
 ENV = (
     "env_torch env_torchvision env_cuda env_cudnn env_device_name env_cpu env_threads env_git_rev env_hostname "
-    "env_python env_platform"
+    "env_python env_platform env_loadavg_1m"
 ).split()
 FIGURES = {
     "counts": "params params_trainable params_conv params_classifier weight_mb_fp32 weight_mb_bf16 macs flops "
@@ -33,12 +33,34 @@ def test_trial_id_changes_with_every_setting():
     other |= {"compile": True, "cudnn_benchmark": True, "mode": "train", "batch_size": 3, "seed": 1}
     other |= {"dataset": "cifar10", "budget_s": 1.0, "target_rel_ci": 0.5, "threads": 2, "train": {"epochs": 1}}
     other["spec"] = replace(SPEC, width=0.25)
-    assert set(other) | {"data_dir"} == {f.name for f in fields(Trial)}
+    assert set(other) | {"data_dir", "download"} == {f.name for f in fields(Trial)}
     ids = {trial_id(replace(BASE, **{k: v})) for k, v in other.items()}
     assert len(ids | {trial_id(BASE)}) == len(other) + 1
     assert trial_id(BASE) == trial_id(replace(BASE, spec=replace(SPEC, description="renamed")))
     # Where the data lives is not what was measured: moving the cache keeps the id (and resume).
     assert trial_id(BASE) == trial_id(replace(BASE, data_dir="/elsewhere"))
+    # Nor is whether a missing data set may be fetched: --no-download keeps the id (and resume).
+    assert trial_id(BASE) == trial_id(replace(BASE, download=False))
+
+
+def test_env_is_read_before_the_trial_runs(monkeypatch):
+    # The load average must be the machine's before the trial, not one the trial's own work raised.
+    calls = []
+    monkeypatch.setattr(trial_mod, "collect_env", lambda device: calls.append("env") or {"env_x": 1})
+    monkeypatch.setitem(trial_mod.RUNNERS, "counts", lambda trial: calls.append("figures") or [{"params": 1}])
+    (row,) = run_trial(BASE)
+    assert calls == ["env", "figures"] and row["env_x"] == 1 and row["params"] == 1
+
+
+def test_accuracy_trial_passes_download(monkeypatch):
+    import vggablate.train as train_mod
+
+    seen = {}
+    monkeypatch.setattr(train_mod, "accuracy_row", lambda *a, **kw: seen.update(kw) or {"top1": 1.0})
+    trial = Trial(SPEC, kind="accuracy", dataset="cifar10", mode="train", train={"epochs": 1})
+    assert trial_mod._accuracy(trial) == [{"top1": 1.0}] and seen["download"] is True
+    trial_mod._accuracy(replace(trial, download=False))
+    assert seen["download"] is False
 
 
 def test_counts_row_in_a_fresh_process_has_the_schema_columns():

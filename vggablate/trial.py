@@ -31,6 +31,8 @@ PROGRESS_ENV = "VGGABLATE_TRIAL_PROGRESS"
 DEVICES = ("cpu", "cuda")
 # Spec fields that are not settings: renaming a description must not change a trial's id.
 _SPEC_NOT_SETTINGS = ("name", "cfg", "description", "tags")
+# Trial fields that say where or how, not what is measured: they leave the trial_id (and resume) alone.
+_NOT_SETTINGS = ("data_dir", "download")
 
 
 @dataclass(frozen=True)
@@ -54,12 +56,13 @@ class Trial:
     threads: int | None = None  # CPU intra-op threads; None: torch's default
     train: object | None = None  # accuracy: the training config (TrainConfig)
     data_dir: str | None = None  # accuracy: where the data set is cached; where, not what: not in trial_id
+    download: bool = True  # accuracy: fetch a missing data set (False: fail); how, not what: not in trial_id
 
 
 def trial_settings(trial: Trial) -> dict:
     """Return every setting of a trial as a flat JSON-able dict (what trial_id hashes)."""
     spec = {f.name: getattr(trial.spec, f.name) for f in fields(ArchSpec) if f.name not in _SPEC_NOT_SETTINGS}
-    own = {f.name: getattr(trial, f.name) for f in fields(Trial) if f.name not in ("spec", "train", "data_dir")}
+    own = {f.name: getattr(trial, f.name) for f in fields(Trial) if f.name not in ("spec", "train", *_NOT_SETTINGS)}
     train = dataclasses.asdict(trial.train) if dataclasses.is_dataclass(trial.train) else trial.train
     return {"arch": trial.spec.name, "cfg": trial.spec.cfg_str, **spec, **own, "train": train}
 
@@ -96,8 +99,8 @@ def run_trial(trial: Trial) -> list[dict]:
     stamp = _now()
     start = time.perf_counter()
     with thread_count(trial.threads):
+        env = collect_env(trial.device)  # before the work: the load average is the machine's, not the trial's
         figures = RUNNERS[trial.kind](trial)
-        env = collect_env(trial.device)
     duration = time.perf_counter() - start
     return [{**identity(trial, stamp, duration), **env, **f} for f in figures]
 
@@ -263,7 +266,7 @@ def _accuracy(trial: Trial) -> list[dict]:
     recipe = trial.train if trial.train is not None else default_train_config(trial.dataset, trial.device)
     progress = os.environ.get(PROGRESS_ENV) == "1"
     return [accuracy_row(trial.spec, trial.dataset, recipe, trial.device, trial.seed, trial.data_dir,
-                         download=True, progress=progress)]  # fmt: skip
+                         download=trial.download, progress=progress)]  # fmt: skip
 
 
 def _now() -> str:
