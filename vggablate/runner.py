@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vggablate import sweep
 from vggablate.executors import LocalExecutor, Progress
-from vggablate.records import last_attempts
-from vggablate.sweepconfig import SweepConfig
-from vggablate.trial import PROGRESS_ENV, Trial, check_trial
+from vggablate.records import RETRYABLE_ERRORS, last_attempts, latest_attempts, read_rows
+from vggablate.sweepconfig import SweepConfig, spec_overrides
+from vggablate.trial import PROGRESS_ENV, Trial, check_trial, trial_id
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,11 @@ class Plan:
     attempts: dict[str, int] = field(default_factory=dict)  # trial_id -> last attempt in the journal
 
 
-def plan_new(cfg: SweepConfig, out: str | Path) -> Plan:
-    """Resolve and check a new sweep, then create its folder with config.toml and env.json."""
+def plan_new(cfg: SweepConfig, out: str | Path, trials: list[Trial] | None = None) -> Plan:
+    """Resolve and check a new sweep (unless its trials are given), then create its folder."""
     from vggablate.measure.env import collect_env
 
-    trials = _trials(cfg)
+    trials = resolve_trials(cfg) if trials is None else trials
     folder = sweep.new_run_folder(out, cfg.name)
     sweep.write_run_files(folder, cfg, collect_env(cfg.device))
     return Plan(cfg, folder, trials, trials)
@@ -41,14 +42,14 @@ def plan_new(cfg: SweepConfig, out: str | Path) -> Plan:
 def plan_resume(run_dir: str | Path, given: SweepConfig | None = None, retry_errors: bool = False) -> Plan:
     """Reopen a run folder: only the trials not yet in its journal remain (refuse another sweep's folder)."""
     folder, cfg, rows = sweep.load_resume(run_dir)
-    trials = _trials(cfg)
+    trials = resolve_trials(cfg)
     sweep.check_resume(cfg, given, rows, trials)
     return Plan(cfg, folder, trials, sweep.pending(trials, rows, retry_errors), last_attempts(rows))
 
 
-def _trials(cfg: SweepConfig) -> list[Trial]:
-    # Every setting is checked here, before a folder is made or a trial runs.
-    specs = sweep.resolve_archs(cfg)
+def resolve_trials(cfg: SweepConfig) -> list[Trial]:
+    """Return the sweep's trials, every setting checked: call it before making a folder or running a trial."""
+    specs = [replace(s, **spec_overrides(cfg)) for s in sweep.resolve_archs(cfg)]
     sweep.check_trials(cfg, specs)
     trials = sweep.plan_trials(cfg, specs)
     for trial in trials:
@@ -76,3 +77,12 @@ def execute(plan: Plan, quiet: bool = False, executor: object | None = None) -> 
         os.environ.pop(PROGRESS_ENV, None)
     progress.close()
     return True
+
+
+def failures(plan: Plan) -> Counter[str]:
+    """Count the sweep's trials whose latest attempt failed (timeout, crash, exception), by error type."""
+    # An OOM is a result (the model does not fit at that batch size), not a failure: not counted.
+    rows = latest_attempts(read_rows(plan.folder.journal)) if plan.folder.journal.exists() else []
+    ids = {trial_id(t) for t in plan.trials}
+    kinds = {r["trial_id"]: r["error_type"] for r in rows if r.get("error_type") in RETRYABLE_ERRORS}
+    return Counter(kind for tid, kind in kinds.items() if tid in ids)

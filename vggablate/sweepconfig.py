@@ -37,8 +37,11 @@ class SweepConfig:
     seeds: int = 1
     widths: tuple[float, ...] = ()  # empty: each arch's own width (and the trainer's default)
     head: str | None = None  # None: each arch's own head (gap for small training inputs)
+    batch_norm: bool | None = None  # None: each arch's own; True/False: BatchNorm after every conv or none
+    num_classes: int | None = None  # None: each arch's own; accuracy trials always use the data set's classes
     arch_files: tuple[str, ...] = ()
     data_dir: str | None = None
+    download: bool = True  # fetch a missing data set (CIFAR); False: refuse, for offline machines
     timeout_s: float = 900.0  # per trial: a hang becomes an error row, not a dead sweep
     latency_budget_s: float = 2.0  # per latency trial, after warm-up
     name: str = ""
@@ -60,6 +63,11 @@ _TUPLE_FIELDS = {"archs": str, "metrics": str, "batch_sizes": int, "precisions":
 # TOML keys accepted as aliases of the plural fields (a single value or a list).
 _ALIASES = {"batch_size": "batch_sizes", "precision": "precisions", "mode": "modes", "width": "widths",
             "arch_file": "arch_files"}  # fmt: skip
+# The spelling the README's sweep-file examples use, for the "unknown key" message.
+_SHOWN = {"precisions": "precision", "modes": "mode", "widths": "width"}
+# Run names become folder names: letters, digits and these, no path separators and no "..".
+NAME_CHARS = "-_.+=@"
+NAME_MAX = 100
 
 
 def from_mapping(data: dict[str, Any], where: str) -> dict[str, Any]:
@@ -69,7 +77,8 @@ def from_mapping(data: dict[str, Any], where: str) -> dict[str, Any]:
     for key, value in data.items():
         key = _ALIASES.get(key, key)
         if key not in names:
-            raise UsageError(f"{where}: unknown key {key!r}; allowed: {', '.join(sorted(names))}")
+            allowed = ", ".join(sorted(_SHOWN.get(n, n) for n in names))
+            raise UsageError(f"{where}: unknown key {key!r}; allowed: {allowed}")
         if key in _TUPLE_FIELDS:
             items = value if isinstance(value, (list, tuple)) else [value]
             try:
@@ -108,9 +117,22 @@ def validate_config(cfg: SweepConfig) -> SweepConfig:
         raise UsageError(f"width must be > 0, got {list(cfg.widths)}")
     if cfg.head is not None and cfg.head not in HEADS:
         raise UsageError(f"unknown head {cfg.head!r}; choose {', '.join(HEADS)}")
+    if cfg.num_classes is not None and cfg.num_classes < 1:
+        raise UsageError(f"num_classes must be >= 1, got {cfg.num_classes}")
     if cfg.timeout_s <= 0 or cfg.latency_budget_s <= 0:
         raise UsageError("timeout_s and latency_budget_s must be > 0")
     return cfg
+
+
+def check_name(name: str) -> str:
+    """Refuse a run name that is not a plain folder name (a path, '..', odd characters); return it."""
+    bad = sorted({ch for ch in name if not (ch.isalnum() or ch in NAME_CHARS)})
+    if bad or ".." in name or len(name) > NAME_MAX:
+        bad += [".."] if ".." in name else []
+        why = f"contains {', '.join(map(repr, bad))}" if bad else f"is over {NAME_MAX} characters long"
+        raise UsageError(f"run name {name!r} {why}; it becomes a folder name: use letters, digits and "
+                         f"{' '.join(NAME_CHARS)}, e.g. --name kernels_bs8")  # fmt: skip
+    return name
 
 
 def _check_choices(what: str, values: tuple[str, ...], allowed: tuple[str, ...]) -> None:
@@ -126,7 +148,14 @@ def build_config(layers: list[dict[str, Any]]) -> SweepConfig:
         merged.update({k: v for k, v in layer.items() if v is not None})
     if "archs" not in merged:
         raise UsageError("no archs given; use --archs vgg11,vgg16 or archs = [...] in --config")
+    check_name(merged.get("name", ""))  # a name given by flag or file; a saved run's is not checked again
     return validate_config(SweepConfig(**merged))
+
+
+def spec_overrides(cfg: SweepConfig) -> dict[str, Any]:
+    """Return the arch options the sweep sets on every spec (batch_norm, num_classes), none where unset."""
+    given = {"batch_norm": cfg.batch_norm, "num_classes": cfg.num_classes}
+    return {k: v for k, v in given.items() if v is not None}
 
 
 def to_toml(cfg: SweepConfig) -> str:
