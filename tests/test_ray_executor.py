@@ -206,3 +206,30 @@ def test_bad_address_is_refused_without_waiting(address, fragment):
         check_address(address)
     assert time.perf_counter() - start < 6  # not Ray's minutes of reconnecting
     check_address("auto")  # Ray looks it up when it connects
+
+
+class _UnreachableRay:
+    """Stands in for Ray: ray.init logs from C++ straight to file descriptor 2, then gives up."""
+
+    @staticmethod
+    def is_initialized() -> bool:
+        return False
+
+    @staticmethod
+    def init(**kwargs) -> None:
+        for _ in range(3):
+            os.write(2, b"[2026-11-27 21:45:16,232 W 5119 5119] gcs_client.cc:210: Failed to get cluster ID from "
+                        b"GCS server: RpcError: 404\n")  # fmt: skip
+        raise ConnectionError(f"Failed to connect to Ray cluster at {kwargs['address']}")
+
+
+def test_failed_connection_is_one_line_without_ray_log_spam(capfd):
+    from vggablate.ray_executor import connect
+
+    with pytest.raises(UsageError) as err:
+        connect(_UnreachableRay, "10.0.0.1:6379")
+    assert str(err.value).startswith(
+        "cannot reach a Ray cluster at 10.0.0.1:6379: Failed to get cluster ID from GCS server: RpcError: 404; "
+    )
+    os.write(2, b"after\n")  # file descriptor 2 is the terminal's again
+    assert capfd.readouterr().err == "after\n"

@@ -9,12 +9,17 @@ Ray is imported only when this executor runs: the local executor needs no Ray.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import re
 import socket
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from vggablate.errors import UsageError
@@ -53,14 +58,9 @@ class RayExecutor:
 
     def run(self, trials: list[Trial], on_rows: RowsCallback, progress: Progress) -> None:
         """Run every trial on the cluster; a trial whose worker or node dies comes back as an error row."""
-        ray = import_ray()
-        started = connect(ray, self.address)
-        try:
+        with ray_session(self.address) as ray:  # a session the caller opened (bench run does) is reused
             slots = check_cluster(ray.cluster_resources(), trials)
             self._dispatch(ray, trials, on_rows, progress, slots)
-        finally:
-            if started:
-                ray.shutdown()
 
     def _dispatch(self, ray: Any, trials: list[Trial], on_rows: RowsCallback, progress: Progress, slots: bool) -> None:
         # Submit only what the cluster can run now: the progress line then names trials really
@@ -86,21 +86,64 @@ class RayExecutor:
             raise
 
 
+@contextlib.contextmanager
+def ray_session(address: str | None) -> Iterator[Any]:
+    """Connect to Ray (start it locally for address None) for the block; shut down only what this started."""
+    ray = import_ray()
+    started = connect(ray, address)
+    try:
+        yield ray
+    finally:
+        if started:
+            ray.shutdown()
+
+
 def connect(ray: Any, address: str | None) -> bool:
     """Start a local Ray instance (address None) or join a cluster; return True when this call started Ray."""
     if ray.is_initialized():  # a caller (a test, a notebook) already holds a session: use it, leave it open
         return False
     quiet = dict(log_to_driver=False, logging_level=logging.WARNING, include_dashboard=False)
-    try:
-        if address is None:
-            # One timing slot on the node we start, as `ray start --resources` gives a cluster's nodes.
-            ray.init(resources={TIMING_RESOURCE: 1}, **quiet)
-        else:
+    if address is None:
+        # One timing slot on the node we start, as `ray start --resources` gives a cluster's nodes.
+        ray.init(resources={TIMING_RESOURCE: 1}, **quiet)
+        return True
+    with captured_stderr() as log:
+        try:
             ray.init(address=address, **quiet)
-    except ConnectionError as exc:
-        raise UsageError(f"cannot reach a Ray cluster at {address}: {_first_line(exc).rstrip('.')}; "
-                         "start one with `ray start --head` (docs/ray.md)") from None  # fmt: skip
+        except ConnectionError as exc:
+            cause = _last_log_message(log.read_text(errors="replace")) or _first_line(exc).rstrip(".")
+            raise UsageError(f"cannot reach a Ray cluster at {address}: {cause}; "
+                             "start one with `ray start --head` (docs/ray.md)") from None  # fmt: skip
     return True
+
+
+@contextlib.contextmanager
+def captured_stderr() -> Iterator[Path]:
+    """Send this process's file descriptor 2 to a temporary file for the block; yield the file's path."""
+    # Ray's C++ GCS client logs each failed connection attempt (about 20, one a second) straight
+    # to fd 2, whatever logging_level says (RAY_BACKEND_LOG_LEVEL does not reach the driver's
+    # client either): only redirecting the descriptor keeps a failed connection to one line.
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "stderr.log"
+        with open(path, "wb") as sink:
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield path
+            finally:
+                sys.stderr.flush()
+                os.dup2(saved, 2)
+                os.close(saved)
+
+
+_CPP_LOG_LINE = re.compile(r"^\[[^]]*\]\s*\S+\.cc:\d+:\s*(.+)$")
+
+
+def _last_log_message(text: str) -> str:
+    # "[2026-11-27 21:45:16,232 W 5119 5119] gcs_client.cc:210: Failed to get cluster ID ..." -> the message.
+    found = [m.group(1).strip() for m in map(_CPP_LOG_LINE.match, text.splitlines()) if m]
+    return found[-1] if found else ""
 
 
 def check_address(address: str) -> None:
