@@ -17,6 +17,44 @@ class OneLineParser(argparse.ArgumentParser):
         print(f"error: {message} (see `{self.prog} --help`)", file=sys.stderr)
         sys.exit(2)
 
+    def parse_args(self, args=None, namespace=None):  # noqa: ANN001, ANN201 (argparse's signature)
+        """Parse like argparse, but report unknown flags against the command they were given to."""
+        # argparse hands a subcommand's unknown flags up to the top parser, whose error would
+        # point to `python -m bench --help` instead of the subcommand's own --help.
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self.command_parser(parsed).error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
+    def command_parser(self, parsed: argparse.Namespace) -> argparse.ArgumentParser:
+        """Return the innermost (sub)parser of the command chosen in ``parsed``."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                chosen = action.choices.get(getattr(parsed, action.dest, None) or "")
+                if isinstance(chosen, OneLineParser):
+                    return chosen.command_parser(parsed)
+        return self
+
+
+# Measured: vgg11 at batch 1, 224x224, autocast on 2 cores: 7.6 s per forward in fp16, 0.5 s in fp32 and bf16.
+FP16_CPU_WARNING = ("fp16 on CPU has no fast kernels: expect 10-40x the fp32 time (vgg11 at batch 1: 7.6 s vs "
+                    "0.5 s per forward on 2 cores); bf16 is the CPU's half precision")  # fmt: skip
+# Above this many runnable processes per CPU, other work shares the cores that CPU timing uses.
+BUSY_LOAD_PER_CPU = 0.5
+
+
+def warn(message: str) -> None:
+    """Print a one-line warning: the run goes on."""
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+def contention_warning(load: float | None, cpus: int) -> str | None:
+    """Return a warning when the load average says CPU timings would be inflated; None on a quiet machine."""
+    if load is None or load <= BUSY_LOAD_PER_CPU * cpus:
+        return None
+    return (f"1-minute load average {load:.2f} on {cpus} CPU(s): other work is running, so CPU latency will be "
+            "inflated; rerun on a quiet machine for figures to keep")  # fmt: skip
+
 
 def fail(message: str) -> int:
     """Print a one-line error and return exit code 2."""
@@ -24,10 +62,19 @@ def fail(message: str) -> int:
     return 2
 
 
+def split_list(text: str, what: str) -> list[str]:
+    """Split 'a,b,c' into stripped items; refuse empty ones ('1,,2', a trailing comma)."""
+    items = [t.strip() for t in text.split(",")]
+    if not all(items):
+        raise UsageError(f"{what} list {text!r} has an empty item; separate values with single commas")
+    return items
+
+
 def int_list(text: str, what: str = "value", minimum: int = 1) -> tuple[int, ...]:
     """Parse '1,8,32' into integers >= minimum."""
+    items = split_list(text, what)
     try:
-        values = tuple(int(t) for t in text.split(",") if t.strip())
+        values = tuple(int(t) for t in items)
     except ValueError:
         raise UsageError(f"{what} must be comma-separated integers, got {text!r}") from None
     if not values or min(values) < minimum:
@@ -37,7 +84,7 @@ def int_list(text: str, what: str = "value", minimum: int = 1) -> tuple[int, ...
 
 def choice_list(text: str, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
     """Parse 'a,b' into names that must each be one of ``allowed``."""
-    values = tuple(t.strip() for t in text.split(",") if t.strip())
+    values = tuple(split_list(text, what))
     bad = [v for v in values if v not in allowed]
     if bad or not values:
         raise UsageError(f"unknown {what} {', '.join(bad) or repr(text)}; choose from {', '.join(allowed)}")
@@ -66,14 +113,22 @@ def positive_int(text: str) -> int:
     return value
 
 
-def add_model_options(parser: argparse.ArgumentParser) -> None:
-    """Add the spec options shared by every command that builds a model."""
-    parser.add_argument("--width", type=positive_float, help="channel multiplier (default 1)")
-    parser.add_argument("--head", choices=("imagenet", "gap"), help="classifier head")
-    parser.add_argument("--num-classes", type=positive_int, help="output classes")
+HEAD_HELP = "classifier head: imagenet (torchvision's 4096-4096 MLP) or gap (global pool + linear, small inputs)"
+
+
+def add_class_and_bn_options(parser: argparse.ArgumentParser, classes_note: str = "") -> None:
+    """Add --num-classes and --batch-norm, which override a registered arch's own values."""
+    parser.add_argument("--num-classes", type=positive_int, help=f"output classes{classes_note}")
     parser.add_argument(
         "--batch-norm", action=argparse.BooleanOptionalAction, default=None, help="BatchNorm after each conv"
     )
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """Add the spec options shared by every command that builds a model."""
+    parser.add_argument("--width", type=positive_float, help="channel multiplier (default 1)")
+    parser.add_argument("--head", choices=("imagenet", "gap"), help=HEAD_HELP)
+    add_class_and_bn_options(parser)
     parser.add_argument(
         "--arch-file",
         action="append",
