@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import re
+import contextlib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bench.common import positive_float, positive_int
+from bench.archs_arg import check_archs, split_archs
+from bench.common import HEAD_HELP, add_class_and_bn_options, positive_float, positive_int, split_list
+from vggablate.errors import UsageError
 
-_CFG_TOKEN = re.compile(r"^(-?\d+(k\d+)?(x\d+)?|M(x\d+)?|LRN(x\d+)?|L)$", re.IGNORECASE)
+if TYPE_CHECKING:
+    from vggablate.runner import Plan
+    from vggablate.sweepconfig import SweepConfig
+
+# Exit codes (README, "The main job"): 0 every trial ran; 1 some trials failed; 2 bad input; 130 interrupted.
+EXIT_TRIALS_FAILED = 1
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,10 +38,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mode", help="comma list of infer,train")
     p.add_argument("--dataset", help="digits, cifar10, cifar100, imagefolder:PATH or synthetic")
     p.add_argument("--data-dir", help="where datasets are cached or found")
+    p.add_argument("--no-download", dest="download", action="store_false", default=None,
+                   help="fail instead of downloading a missing data set (CIFAR)")  # fmt: skip
     p.add_argument("--epochs", type=positive_float, help="training budget in epochs")
     p.add_argument("--seeds", type=positive_int, help="training runs per arch (default 1)")
     p.add_argument("--width", help="channel multiplier(s), comma list for a grid")
-    p.add_argument("--head", choices=("imagenet", "gap"))
+    p.add_argument("--head", choices=("imagenet", "gap"), help=HEAD_HELP)
+    add_class_and_bn_options(p, classes_note=" for counts, latency and memory (accuracy uses the data set's)")
     p.add_argument("--timeout", type=positive_float, dest="timeout_s", help="seconds per trial (default 900)")
     p.add_argument("--latency-budget", type=positive_float, dest="latency_budget_s",
                    help="seconds of timed samples per latency trial (default 1.5 on CPU, 2 on CUDA)")  # fmt: skip
@@ -49,35 +60,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=main)
 
 
-def split_archs(text: str) -> list[str]:
-    """Split an --archs value into items, grouping consecutive cfg tokens into one cfg string."""
-    items: list[str] = []
-    for piece in text.split(";"):
-        group: list[str] = []
-        for tok in (t.strip() for t in piece.split(",")):
-            if tok and _CFG_TOKEN.match(tok):
-                group.append(tok)
-                continue
-            if group:
-                items.append(",".join(group))
-                group = []
-            if tok:
-                items.append(tok)
-        if group:
-            items.append(",".join(group))
-    return items
-
-
 def flag_layer(args: argparse.Namespace) -> dict:
     """The sweep fields given as flags (None where not given)."""
     from bench.common import choice_list, int_list
     from vggablate.sweepconfig import METRICS, MODES, PRECISIONS
 
     def widths(text: str) -> tuple[float, ...]:
-        from vggablate.errors import UsageError
-
+        items = split_list(text, "width")
         try:
-            values = tuple(float(t) for t in text.split(",") if t.strip())
+            values = tuple(float(t) for t in items)
         except ValueError:
             raise UsageError(f"--width must be numbers, e.g. 0.5 or 0.25,0.5; got {text!r}") from None
         if not values or min(values) <= 0:
@@ -96,8 +87,8 @@ def flag_layer(args: argparse.Namespace) -> dict:
     rename = {"precision": "precisions", "mode": "modes", "width": "widths"}
     out = {}
     keys = ("archs", "metrics", "batch_sizes", "input_size", "precision", "channels_last", "compile", "mode",
-            "dataset", "data_dir", "epochs", "seeds", "width", "head", "arch_files", "timeout_s", "latency_budget_s",
-            "name")  # fmt: skip
+            "dataset", "data_dir", "download", "epochs", "seeds", "width", "head", "batch_norm", "num_classes",
+            "arch_files", "timeout_s", "latency_budget_s", "name")  # fmt: skip
     for key in keys:
         value = getattr(args, key)
         if value is not None:
@@ -108,8 +99,6 @@ def flag_layer(args: argparse.Namespace) -> dict:
 def resolve_device(requested: str, cuda_here: bool = True) -> tuple[str, str]:
     """Return the device to use and why; cuda_here=False: CUDA is on the Ray workers, checked there."""
     import torch
-
-    from vggablate.errors import UsageError
 
     if requested not in ("auto", "cpu", "cuda"):
         raise UsageError(f"unknown device {requested!r}; choose auto, cpu or cuda")
@@ -122,38 +111,60 @@ def resolve_device(requested: str, cuda_here: bool = True) -> tuple[str, str]:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Resolve the sweep, run the pending trials, build the reports."""
-    from vggablate import runner, sweep
-    from vggablate.sweepconfig import build_config, device_defaults, read_sweep_file, with_name
+    """Resolve the sweep, run the pending trials, build the reports; exit 1 when trials failed."""
+    from vggablate import runner
+    from vggablate.sweepconfig import read_sweep_file
 
+    # Every check comes before the run folder is made: a sweep that cannot start leaves no folder.
     flags = flag_layer(args)
-    check_executor(args)  # before any work: no run folder for a sweep that cannot start
+    check_executor(args)
     file_layer = read_sweep_file(args.config) if args.config else {}
+    if args.archs:
+        check_archs(args.archs, (*file_layer.get("arch_files", ()), *flags.get("arch_files", ())))
+    plan, cfg, trials, why = None, None, [], "as saved in the run folder"
     if args.resume:
-        saved = sweep.load_resume(args.resume)[1]
-        why = "as saved in the run folder"
-        given = None
-        if set(flags) - {"name"} or args.config:
-            layers = [{"device": saved.device}, device_defaults(saved.device), file_layer, flags]
-            given = with_name(build_config(layers), saved.name)
-        plan = runner.plan_resume(args.resume, given, args.retry_errors)
+        plan = _resume_plan(args, flags, file_layer)
     else:
-        requested = file_layer.get("device", "auto") if args.device == "auto" else args.device
-        device, why = resolve_device(requested, cuda_here=args.executor == "local")
-        defaults = {"device": device, **device_defaults(device, _cifar_available(flags, file_layer))}
-        cfg = build_config([defaults, file_layer, {**flags, "device": device}])
-        plan = runner.plan_new(with_name(cfg, cfg.name or sweep.default_name(cfg)), args.out)
-    if not args.quiet:
-        _print_header(plan, why)
-    if not runner.execute(plan, args.quiet, make_executor(args, plan.cfg.timeout_s)):
-        return 130
-    return finish(plan.folder.path, args.quiet)
+        cfg, why = _new_config(args, flags, file_layer)
+        trials = runner.resolve_trials(cfg)
+    with executor_session(args):  # joined before the folder is made: an unreachable cluster leaves none
+        plan = plan or runner.plan_new(cfg, args.out, trials)
+        if not args.quiet:
+            _print_header(plan, why)
+        warn_about_timing(plan, args)
+        if not runner.execute(plan, args.quiet, make_executor(args, plan.cfg.timeout_s)):
+            return 130
+    finish(plan.folder.path, args.quiet)
+    return report_failures(plan)
+
+
+def _resume_plan(args: argparse.Namespace, flags: dict, file_layer: dict) -> Plan:
+    from vggablate import runner, sweep
+    from vggablate.sweepconfig import build_config, device_defaults, with_name
+
+    saved = sweep.load_resume(args.resume)[1]
+    given = None
+    if set(flags) - {"name"} or args.config:
+        layers = [{"device": saved.device}, device_defaults(saved.device), file_layer, flags]
+        given = with_name(build_config(layers), saved.name)
+    return runner.plan_resume(args.resume, given, args.retry_errors)
+
+
+def _new_config(args: argparse.Namespace, flags: dict, file_layer: dict) -> tuple[SweepConfig, str]:
+    from vggablate import sweep
+    from vggablate.sweepconfig import build_config, device_defaults, with_name
+
+    requested = file_layer.get("device", "auto") if args.device == "auto" else args.device
+    device, why = resolve_device(requested, cuda_here=args.executor == "local")
+    defaults = {"device": device, **device_defaults(device, _cifar_available(flags, file_layer))}
+    cfg = build_config([defaults, file_layer, {**flags, "device": device}])
+    return with_name(cfg, cfg.name or sweep.default_name(cfg)), why
 
 
 def check_executor(args: argparse.Namespace) -> None:
-    """Refuse --ray-address without --executor ray, the ray executor without Ray, an unreachable cluster."""
-    from vggablate.errors import UsageError
-
+    """Refuse flags that need others, the ray executor without Ray, an unreachable cluster."""
+    if args.retry_errors and not args.resume:
+        raise UsageError("--retry-errors reruns the failed trials of a run folder: give it with --resume RUN_DIR")
     if args.ray_address and args.executor != "ray":
         raise UsageError("--ray-address needs --executor ray")
     if args.executor == "ray":
@@ -162,6 +173,46 @@ def check_executor(args: argparse.Namespace) -> None:
         import_ray()
         if args.ray_address:
             check_address(args.ray_address)
+
+
+def executor_session(args: argparse.Namespace) -> contextlib.AbstractContextManager:
+    """Return the session trials need for the block: a Ray connection, or nothing for the local executor."""
+    if args.executor != "ray":
+        return contextlib.nullcontext()
+    from vggablate.ray_executor import ray_session
+
+    return ray_session(args.ray_address)
+
+
+def warn_about_timing(plan: Plan, args: argparse.Namespace) -> None:
+    """Warn, in one line each, about CPU timings that will be slow (fp16) or inflated (a busy machine)."""
+    from bench.common import FP16_CPU_WARNING, contention_warning, warn
+    from vggablate.measure.env import available_cpus, load_average
+
+    timed = [t for t in plan.todo if t.device == "cpu" and t.kind in ("latency", "memory")]
+    if any(t.precision == "fp16" for t in timed):
+        warn(FP16_CPU_WARNING)
+    # With --ray-address the trials run on the cluster's nodes, whose load is not this machine's.
+    if args.ray_address is None and any(t.kind == "latency" for t in timed):
+        message = contention_warning(load_average(), available_cpus())
+        if message:
+            warn(message)
+
+
+def report_failures(plan: Plan) -> int:
+    """Print one closing line when trials failed and return 1; return 0 when none did (an OOM is a result)."""
+    from vggablate import runner
+    from vggablate.records import ERROR_TYPES
+
+    failed = runner.failures(plan)
+    if not failed:
+        return 0
+    kinds = ", ".join(f"{k} {failed[k]}" for k in ERROR_TYPES if failed[k])
+    path = plan.folder.path
+    print(f"{sum(failed.values())} of {len(plan.trials)} trials failed ({kinds}): see the Errors table in "
+          f"{path / 'summary.md'}; rerun them with python -m bench run --resume {path} --retry-errors",
+          file=sys.stderr, flush=True)  # fmt: skip
+    return EXIT_TRIALS_FAILED
 
 
 def make_executor(args: argparse.Namespace, timeout_s: float) -> object | None:
@@ -203,7 +254,9 @@ def _cifar_available(flags: dict, file_layer: dict) -> bool:
     return (root / "cifar-10-batches-py" / "data_batch_1").exists()
 
 
-def _print_header(plan, why: str) -> None:
+def _print_header(plan: Plan, why: str) -> None:
+    from vggablate.sweepconfig import spec_overrides
+
     cfg, trials = plan.cfg, plan.trials
     kinds = {k: sum(t.kind == k for t in trials) for k in ("counts", "latency", "memory", "accuracy")}
     listing = ", ".join(f"{n} {k}" for k, n in kinds.items() if n)
@@ -215,6 +268,8 @@ def _print_header(plan, why: str) -> None:
         f"precision {','.join(cfg.precisions)}, modes {','.join(cfg.modes)}, channels_last {cfg.channels_last}, "
         f"compile {cfg.compile}, {cfg.latency_budget_s:g} s per latency trial",
     ]
+    if spec_overrides(cfg):
+        lines.append("  every arch with " + ", ".join(f"{k} {v}" for k, v in spec_overrides(cfg).items()))
     acc = next((t for t in trials if t.kind == "accuracy"), None)
     if acc is not None:
         r = acc.train

@@ -208,6 +208,32 @@ def test_bad_address_is_refused_without_waiting(address, fragment):
     check_address("auto")  # Ray looks it up when it connects
 
 
+@needs_ray
+def test_cluster_joined_before_the_run_folder_is_made(tmp_path, monkeypatch, capsys):
+    # An address that accepts TCP but is no Ray cluster fails in ray.init (after ~20 s of retries):
+    # that must happen before the run folder exists, so it leaves none behind.
+    import socket
+
+    from bench.__main__ import main
+    from vggablate import ray_executor
+
+    tried = []
+
+    def refuse(ray, address):
+        tried.append(address)
+        raise UsageError(f"cannot reach a Ray cluster at {address}: no GCS there")
+
+    monkeypatch.setattr(ray_executor, "connect", refuse)
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        address = f"127.0.0.1:{server.getsockname()[1]}"
+        argv = ["run", "--archs", "16,M", "--metrics", "params", "--executor", "ray", "--ray-address", address]
+        assert main([*argv, "--out", str(tmp_path / "runs")]) == 2
+    assert tried == [address] and not (tmp_path / "runs").exists()
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"error: cannot reach a Ray cluster at {address}: no GCS there"
+    ]
+
+
 class _UnreachableRay:
     """Stands in for Ray: ray.init logs from C++ straight to file descriptor 2, then gives up."""
 

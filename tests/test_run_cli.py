@@ -106,15 +106,43 @@ def test_report_rebuild_reproduces_summary(full_run, tmp_path):
     assert (full_run / "summary.md").read_text() == before
 
 
-def test_failed_trials_are_rows_and_reported(tmp_path):
-    # A 0.5 s timeout is too short for a worker to start: every latency trial is a timeout row.
+def test_failed_trials_are_rows_reported_and_exit_1(tmp_path):
+    # A 0.5 s timeout is too short for a worker to start: every trial is a timeout row.
     proc = bench("run", "--archs", "vgg11", "--metrics", "params,latency", "--mode", "infer", "--timeout", "0.5",
                  "--out", str(tmp_path), *TINY)  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 1, proc.stderr
     (run_dir,) = run_dirs(tmp_path)
     rows = journal(run_dir)
     assert {r["error_type"] for r in rows} == {"timeout"}
     assert "Errors" in (run_dir / "summary.md").read_text() and "timeout" in (run_dir / "summary.md").read_text()
+    assert f"report: {run_dir / 'report.html'}" in proc.stdout  # everything written before the exit code
+    closing = (f"2 of 2 trials failed (timeout 2): see the Errors table in {run_dir / 'summary.md'}; "
+               f"rerun them with python -m bench run --resume {run_dir} --retry-errors")  # fmt: skip
+    assert proc.stderr.strip().splitlines()[-1] == closing
+    resumed = bench("run", "--resume", str(run_dir), "--quiet")  # nothing to run, the failures remain
+    assert resumed.returncode == 1 and resumed.stderr.strip().splitlines()[-1] == closing
+
+
+def test_out_of_memory_rows_are_results_not_failures(tmp_path):
+    # 10^8 images do not fit: an `oom` row, the expected end of a batch-size sweep, and exit code 0.
+    proc = bench("run", "--archs", "16,M,32,M", "--metrics", "latency", "--mode", "infer", "--batch-sizes",
+                 "1,100000000", "--out", str(tmp_path), *TINY)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    rows = journal(run_dirs(tmp_path)[0])
+    assert sorted((r["batch_size"], r["error_type"]) for r in rows) == [(1, None), (100000000, "oom")]
+    assert "trials failed" not in proc.stderr
+
+
+def test_arch_options_reach_every_trial(tmp_path):
+    proc = bench("run", "--archs", "vgg11,16,M,32,M", "--metrics", "params", "--num-classes", "10", "--batch-norm",
+                 "--no-download", "--out", str(tmp_path), *TINY)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    (run_dir,) = run_dirs(tmp_path)
+    rows = journal(run_dir)
+    assert {(r["arch"], r["num_classes"], r["batch_norm"]) for r in rows} == {("vgg11", 10, True),
+                                                                              ("16,M,32,M", 10, True)}  # fmt: skip
+    saved = (run_dir / "config.toml").read_text()
+    assert "num_classes = 10" in saved and "batch_norm = true" in saved and "download = false" in saved
 
 
 def _wait_for_rows(path: Path, n: int, proc: subprocess.Popen, limit: float = 120) -> None:
@@ -172,7 +200,25 @@ def test_resume_of_a_finished_run_runs_nothing(full_run):
     [
         (["--archs", "vgg17"], "unknown arch 'vgg17'; did you mean"),
         (["--archs", "resnet*"], "pattern 'resnet*' matches no registered arch"),
-        (["--archs", "64,foo"], "unknown arch 'foo'"),
+        (["--archs", "64,foo"], "--archs '64,foo': token 2 'foo' is neither a cfg token nor a registered arch"),
+        (
+            ["--archs", "64,M,x"],
+            "token 3 'x' is neither a cfg token nor a registered arch (see `python -m bench list`);"
+            " give names comma-separated (vgg11,vgg16) and a cfg as comma-separated tokens",
+        ),
+        (
+            ["--archs", "64,M,Vgg11"],
+            "token 3 'Vgg11' is neither a cfg token nor a registered arch (did you mean vgg11?)",
+        ),
+        (["--archs", "64,M,vgg11,M"], "--archs '64,M,vgg11,M': token 4 'M' is no cfg (a cfg needs a conv"),
+        (["--archs", "M,LRN;64"], "tokens 1-2 'M,LRN' is no cfg"),
+        (["--archs", "VGG16"], "unknown arch 'VGG16'; did you mean vgg16?"),
+        (["--archs", "16,M", "--metrics", "params", "--name", "../../escape"], "run name '../../escape' contains '/'"),
+        (["--archs", "16,M", "--metrics", "params", "--name", "a b"], "run name 'a b' contains ' '"),
+        (["--archs", "vgg11", "--batch-sizes", "1,,2"], "batch size list '1,,2' has an empty item"),
+        (["--archs", "vgg11", "--width", "0.5,"], "width list '0.5,' has an empty item"),
+        (["--archs", "vgg11", "--retry-errors"], "--retry-errors reruns the failed trials of a run folder"),
+        (["--archs", "vgg11", "--num-classes", "0"], "--num-classes: must be >= 1"),
         (["--archs", "vgg11", "--metrics", "speed"], "unknown metric speed"),
         (["--archs", "vgg11", "--batch-sizes", "0"], "every batch size must be >= 1"),
         (["--archs", "vgg11", "--precision", "int8"], "unknown precision int8"),
@@ -197,6 +243,7 @@ def test_bad_input_is_one_line_exit_2(tmp_path, argv, fragment):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in proc.stderr
     assert not (tmp_path / "runs").exists()  # refused before any work: no folder made
+    assert [p.name for p in tmp_path.iterdir()] == []  # not even one a bad --name would escape to
 
 
 def test_output_folder_that_is_a_file(tmp_path):
