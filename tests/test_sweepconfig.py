@@ -150,11 +150,13 @@ def test_foreign_trials_are_counted_in_good_english():
 
 def test_check_trials_respects_the_sweeps_no_download(tmp_path, monkeypatch):
     import urllib.request
-    from types import SimpleNamespace
 
-    from vggablate.sweep import check_trials
+    from vggablate.sweep import check_trials, plan_trials, resolve_archs
 
     monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: pytest.fail("--no-download must not fetch"))
-    cfg = SimpleNamespace(metrics=("accuracy",), dataset="cifar10", data_dir=str(tmp_path), download=False)
+    cfg = SweepConfig(archs=("vgg11",), metrics=("accuracy",), dataset="cifar10", data_dir=str(tmp_path),
+                      download=False)  # fmt: skip
     with pytest.raises(UsageError, match="drop --no-download"):
-        check_trials(cfg, [])
+        check_trials(cfg, resolve_archs(cfg))
+    # The trials carry the setting too, should the data set vanish between the check and a trial.
+    assert [t.download for t in plan_trials(cfg, resolve_archs(cfg))] == [False]

@@ -71,7 +71,8 @@ def plan_trials(cfg: SweepConfig, specs: list[ArchSpec]) -> list[Trial]:
             recipe = train_config(cfg)
             for seed in range(cfg.seeds):
                 trials.append(Trial(spec=spec, kind="accuracy", seed=seed, dataset=cfg.dataset, train=recipe,
-                                    data_dir=cfg.data_dir, device=cfg.device, mode="train"))  # fmt: skip
+                                    data_dir=cfg.data_dir, download=cfg.download, device=cfg.device,
+                                    mode="train"))  # fmt: skip
     return trials
 
 
@@ -97,10 +98,8 @@ def check_trials(cfg: SweepConfig, specs: list[ArchSpec]) -> None:
         from vggablate.data.sources import cifar_dir, default_data_dir
 
         # Here, not in each trial: a missing data set is one error before any folder is made, and
-        # the trials find it extracted instead of each downloading it. getattr: the sweep's download
-        # setting (bench run --no-download) is new; a config without it may download, as before.
-        download = getattr(cfg, "download", True)
-        cifar_dir(cfg.dataset, cfg.data_dir or default_data_dir(), download=download)
+        # the trials find it extracted instead of each downloading it.
+        cifar_dir(cfg.dataset, cfg.data_dir or default_data_dir(), download=cfg.download)
     if {"params", "macs", "latency", "memory"} & set(cfg.metrics):
         for spec in specs:
             try:
