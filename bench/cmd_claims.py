@@ -26,6 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="results/runs", help="parent folder of run folders (default results/runs)")
     p.add_argument("--resume", metavar="RUN_DIR", help="reuse a claims run folder: only missing trials run "
                    "(add seeds later: --resume DIR --seeds N)")  # fmt: skip
+    p.add_argument("--retry-errors", action="store_true", help="with --resume: also rerun trials that failed")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=main)
 
@@ -34,12 +35,15 @@ def main(args: argparse.Namespace) -> int:
     """Run the claims' sweep (or resume it), then judge every claim and write the outputs."""
     import torch
 
+    from bench.cmd_run import report_failures
     from bench.common import choice_list
     from vggablate import runner, sweep
     from vggablate.claims import ACCURACY_CLAIM_IDS
     from vggablate.claims_run import BUDGETS, budget_label, claims_config
     from vggablate.errors import UsageError
 
+    if args.retry_errors and not args.resume:
+        raise UsageError("--retry-errors reruns the failed trials of a run folder: give it with --resume DIR")
     saved = sweep.load_resume(args.resume)[1] if args.resume else None
     if saved is not None and not saved.name.startswith("claims-"):
         raise UsageError(f"{args.resume} is not a claims run folder (its sweep is {saved.name!r})")
@@ -53,7 +57,12 @@ def main(args: argparse.Namespace) -> int:
         if args.claims:
             raise UsageError("--claims cannot change a claims run folder's selection; start a new run")
         # More seeds run just the new trials; anything else would invalidate the trials done.
-        plan = _grow(args.resume, saved, overrides) if _changes(overrides) else runner.plan_resume(args.resume)
+        grow = _changes(overrides)
+        plan = (
+            _grow(args.resume, saved, overrides, args.retry_errors)
+            if grow
+            else runner.plan_resume(args.resume, retry_errors=args.retry_errors)
+        )
     else:
         selected = choice_list(args.claims, ACCURACY_CLAIM_IDS, "claim") if args.claims else ACCURACY_CLAIM_IDS
         plan = runner.plan_new(claims_config(budget, overrides, selected), args.out)
@@ -70,7 +79,9 @@ def main(args: argparse.Namespace) -> int:
         return 130
     if not args.quiet:
         print(f"  trained in {(time.perf_counter() - start) / 60:.1f} min", file=sys.stderr)
-    return report_claims(plan.folder.path, label, args.quiet)
+    status = report_claims(plan.folder.path, label, args.quiet)
+    # The verdicts are written either way; failed training runs still make the command fail.
+    return status or report_failures(plan, "claims --resume {path} --retry-errors")
 
 
 def report_claims(run_dir, label: str, quiet: bool) -> int:
@@ -95,7 +106,7 @@ def _changes(overrides: dict) -> bool:
     return any(v is not None for k, v in overrides.items() if k != "data_dir")
 
 
-def _grow(run_dir, saved, overrides: dict):
+def _grow(run_dir, saved, overrides: dict, retry_errors: bool = False):
     """Resume with more seeds: keep the folder and its trials, save the grown config, run the new seeds."""
     from vggablate import runner, sweep
     from vggablate.errors import UsageError
@@ -108,7 +119,7 @@ def _grow(run_dir, saved, overrides: dict):
         what = ", ".join(sorted(diff)) or "fewer seeds"
         raise UsageError(f"--resume can only add seeds (the trials done stay valid), not {what}; start a new run")
     atomic_write_text(Path(run_dir) / "config.toml", to_toml(grown))
-    return runner.plan_resume(run_dir)
+    return runner.plan_resume(run_dir, retry_errors=retry_errors)
 
 
 def _estimate(plan, recipe) -> float:

@@ -7,6 +7,7 @@ import json
 import math
 
 from bench.common import (
+    FP16_CPU_WARNING,
     add_model_options,
     choice_list,
     int_list,
@@ -14,6 +15,7 @@ from bench.common import (
     model_options,
     positive_float,
     positive_int,
+    warn,
 )
 from vggablate.measure.latency import MODES, PRECISIONS
 
@@ -73,6 +75,8 @@ def main(args: argparse.Namespace) -> int:
         threads=args.threads,
     )
     check_trial(base)  # CUDA absent, tf32 on CPU, input too small: one line, exit 2, before any work
+    if base.device == "cpu" and base.precision == "fp16" and {"latency", "memory"} & set(metrics):
+        warn(FP16_CPU_WARNING)
     rows: list[dict] = []
     if {"params", "macs"} & set(metrics):
         rows += run_trial_isolated(replace(base, kind="counts"), args.timeout)

@@ -199,7 +199,7 @@ def warn_about_timing(plan: Plan, args: argparse.Namespace) -> None:
             warn(message)
 
 
-def report_failures(plan: Plan) -> int:
+def report_failures(plan: Plan, command: str = "run --resume {path} --retry-errors") -> int:
     """Print one closing line when trials failed and return 1; return 0 when none did (an OOM is a result)."""
     from vggablate import runner
     from vggablate.records import ERROR_TYPES
@@ -210,7 +210,7 @@ def report_failures(plan: Plan) -> int:
     kinds = ", ".join(f"{k} {failed[k]}" for k in ERROR_TYPES if failed[k])
     path = plan.folder.path
     print(f"{sum(failed.values())} of {len(plan.trials)} trials failed ({kinds}): see the Errors table in "
-          f"{path / 'summary.md'}; rerun them with python -m bench run --resume {path} --retry-errors",
+          f"{path / 'summary.md'}; rerun them with python -m bench {command.format(path=path)}",
           file=sys.stderr, flush=True)  # fmt: skip
     return EXIT_TRIALS_FAILED
 
@@ -255,6 +255,7 @@ def _cifar_available(flags: dict, file_layer: dict) -> bool:
 
 
 def _print_header(plan: Plan, why: str) -> None:
+    from vggablate.report.fmt import plural
     from vggablate.sweepconfig import spec_overrides
 
     cfg, trials = plan.cfg, plan.trials
@@ -273,8 +274,11 @@ def _print_header(plan: Plan, why: str) -> None:
     acc = next((t for t in trials if t.kind == "accuracy"), None)
     if acc is not None:
         r = acc.train
-        width = f"width {r.width:g}" if r.width is not None else "the arch's width"
-        lines.append(f"  accuracy: {cfg.dataset}, {r.epochs:g} epochs, batch {r.batch_size}, lr {r.lr:g}, {width}, "
-                     f"{cfg.seeds} seed(s) (the trainer's defaults for {cfg.dataset} on {cfg.device})")  # fmt: skip
+        width = "the arch's width" if r.width is None else f"width {r.width:g}"
+        if r.width is not None and r.narrow_from:
+            width += f" for nets with a {r.narrow_from}+ channel conv"
+        lines.append(f"  accuracy: {cfg.dataset}, {plural(r.epochs, 'epoch')}, batch {r.batch_size}, lr {r.lr:g}, "
+                     f"{width}, {plural(cfg.seeds, 'seed')} (the trainer's defaults for {cfg.dataset} on "
+                     f"{cfg.device})")  # fmt: skip
     lines.append(f"  {len(trials)} trials ({listing}); {len(plan.todo)} to run -> {plan.folder.path}")
     print("\n".join(lines), file=sys.stderr, flush=True)

@@ -37,8 +37,10 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 # Measured: vgg11 at batch 1, 224x224, autocast on 2 cores: 7.6 s per forward in fp16, 0.5 s in fp32 and bf16.
-FP16_CPU_WARNING = ("fp16 on CPU has no fast kernels: expect 10-40x the fp32 time (vgg11 at batch 1: 7.6 s vs "
-                    "0.5 s per forward on 2 cores); bf16 is the CPU's half precision")  # fmt: skip
+FP16_CPU_WARNING = (
+    "fp16 autocast on CPU lacks fast kernels and runs an order of magnitude slower than fp32; "
+    "bf16 is the CPU's half precision"
+)
 # Above this many runnable processes per CPU, other work shares the cores that CPU timing uses.
 BUSY_LOAD_PER_CPU = 0.5
 

@@ -48,6 +48,7 @@ ENV = {
     "env_hostname": "gpu-node-07",
     "env_python": "3.11.9",
     "env_platform": "Linux-5.15.0-x86_64-with-glibc2.35",
+    "env_loadavg_1m": 0.25,
 }
 
 

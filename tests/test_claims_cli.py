@@ -69,12 +69,28 @@ def test_adding_seeds_runs_only_the_new_ones(claims_run):
     assert "(n=3)" in (claims_run / "claims.md").read_text()
 
 
+def test_failed_training_runs_fail_the_command_until_retried(claims_run, tmp_path):
+    copy = tmp_path / claims_run.name
+    subprocess.run(["cp", "-r", str(claims_run), str(copy)], check=True)
+    rows = journal(copy)
+    rows[0] = {**rows[0], "error": "worker died", "error_type": "crash", "top1": None}
+    (copy / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    proc = subprocess.run([*BENCH, "--resume", str(copy)], capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stderr
+    assert "trials failed (crash 1)" in proc.stderr and f"claims --resume {copy} --retry-errors" in proc.stderr
+    assert (copy / "claims.md").is_file()  # the verdicts are written all the same
+    proc = subprocess.run([*BENCH, "--resume", str(copy), "--retry-errors"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert journal(copy)[-1]["error"] is None
+
+
 @pytest.mark.parametrize(
     "argv, fragment",
     [
         (["--claims", "colour"], "unknown claim colour"),
         (["--budget", "cifar"], "needs a CUDA device"),
         (["--resume", "/nonexistent"], "does not exist or is not a folder"),
+        (["--retry-errors"], "give it with --resume DIR"),
     ],
 )
 def test_bad_input(argv, fragment, tmp_path):

@@ -86,10 +86,17 @@ def published_accuracy(arch: str, weights: str) -> tuple[float, float] | None:
 
 
 def evaluate_weights(
-    spec: ArchSpec, weights: str, folder: str, device: str = "cpu", batch_size: int = 64, workers: int = 4
+    spec: ArchSpec,
+    weights: str,
+    folder: str,
+    device: str = "cpu",
+    batch_size: int = 64,
+    workers: int | None = None,
 ) -> EvalResult:
-    """Evaluate a spec with published or saved weights on PATH/val of an image folder."""
-    from vggablate.data import StreamLoader, load_folder
+    """Evaluate a spec with published or saved weights on PATH/val of an image folder (workers: None = default)."""
+    from vggablate.data import StreamLoader, default_workers, load_folder
+
+    workers = default_workers() if workers is None else workers
     from vggablate.factory import create_model
     from vggablate.measure.latency import precision_flags
 

@@ -45,11 +45,11 @@ FIGURES = (
     # accuracy
     "top1", "top5", "train_loss", "train_time_s", "train_ips", "time_to_target_s", "target_top1", "epochs",
     "steps", "train_batch_size", "lr", "momentum", "weight_decay", "label_smoothing", "schedule",
-    "warmup_epochs", "curve",
+    "warmup_epochs", "narrow_from", "curve",
 )  # fmt: skip
 ENV = (
     "env_torch", "env_torchvision", "env_cuda", "env_cudnn", "env_device_name", "env_cpu", "env_threads",
-    "env_git_rev", "env_hostname", "env_python", "env_platform",
+    "env_git_rev", "env_hostname", "env_python", "env_platform", "env_loadavg_1m",
 )  # fmt: skip
 KINDS = ("counts", "latency", "memory", "accuracy")
 ERROR_TYPES = ("oom", "timeout", "crash", "exception")
