@@ -66,3 +66,9 @@ def test_available_cpus_follows_the_affinity_mask(monkeypatch):
     monkeypatch.delattr(env.os, "sched_getaffinity")
     monkeypatch.setattr(env.os, "cpu_count", lambda: 8)
     assert env.available_cpus() == 8
+
+
+def test_a_trial_process_may_ask_torch(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: False)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device: "from torch")
+    assert env.device_name("cuda", start_cuda=True) == "from torch"

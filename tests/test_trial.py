@@ -46,7 +46,7 @@ def test_trial_id_changes_with_every_setting():
 def test_env_is_read_before_the_trial_runs(monkeypatch):
     # The load average must be the machine's before the trial, not one the trial's own work raised.
     calls = []
-    monkeypatch.setattr(trial_mod, "collect_env", lambda device: calls.append("env") or {"env_x": 1})
+    monkeypatch.setattr(trial_mod, "collect_env", lambda device, **kw: calls.append("env") or {"env_x": 1})
     monkeypatch.setitem(trial_mod.RUNNERS, "counts", lambda trial: calls.append("figures") or [{"params": 1}])
     (row,) = run_trial(BASE)
     assert calls == ["env", "figures"] and row["env_x"] == 1 and row["params"] == 1

@@ -99,7 +99,9 @@ def run_trial(trial: Trial) -> list[dict]:
     stamp = _now()
     start = time.perf_counter()
     with thread_count(trial.threads):
-        env = collect_env(trial.device)  # before the work: the load average is the machine's, not the trial's
+        # Before the work: the load average is the machine's, not the trial's. This process runs
+        # the trial's CUDA work anyway, so it may ask torch for the card's name.
+        env = collect_env(trial.device, start_cuda=True)
         figures = RUNNERS[trial.kind](trial)
     duration = time.perf_counter() - start
     return [{**identity(trial, stamp, duration), **env, **f} for f in figures]

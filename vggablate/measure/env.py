@@ -13,15 +13,19 @@ from pathlib import Path
 import torch
 
 
-def collect_env(device: str = "cpu") -> dict:
-    """Return the env_* columns: library versions, device and CPU names, threads, git revision, host, load."""
+def collect_env(device: str = "cpu", start_cuda: bool = False) -> dict:
+    """Return the env_* columns: library versions, device and CPU names, threads, git revision, host, load.
+
+    ``start_cuda``: a trial process that will use CUDA anyway may ask torch for the card's name;
+    any other process (a sweep's parent) asks nvidia-smi, so as not to hold a CUDA context.
+    """
     cuda = torch.cuda.is_available()
     return {
         "env_torch": torch.__version__,
         "env_torchvision": _version("torchvision"),
         "env_cuda": torch.version.cuda if cuda else None,
         "env_cudnn": torch.backends.cudnn.version() if cuda else None,
-        "env_device_name": device_name(device) if device.startswith("cuda") and cuda else cpu_name(),
+        "env_device_name": device_name(device, start_cuda) if device.startswith("cuda") and cuda else cpu_name(),
         "env_cpu": cpu_name(),
         "env_threads": torch.get_num_threads(),
         "env_git_rev": git_revision(),
@@ -50,9 +54,9 @@ def available_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def device_name(device: str = "cuda") -> str | None:
-    """Return the CUDA card's name without creating a CUDA context where none exists yet."""
-    if torch.cuda.is_initialized():
+def device_name(device: str = "cuda", start_cuda: bool = False) -> str | None:
+    """Return the CUDA card's name; without start_cuda, create no CUDA context where none exists yet."""
+    if start_cuda or torch.cuda.is_initialized():
         return torch.cuda.get_device_name(device)
     # Asking torch would create a context here (hundreds of MiB on the card): a sweep's parent
     # process would hold one for the whole run and every trial process would get that much less.
