@@ -88,7 +88,7 @@ def test_claim_archs_cover_all_parts():
     assert {"vgg11", "vgg11_lrn", "vgg13", "vgg13_k5", "vgg13_k5_cm", "vgg16", "vgg16_c", "vgg19"} <= set(names)
 
 
-def test_packaged_reference_is_the_shared_one(reference):
+def test_packaged_reference_is_the_shared_one(shared_reference):
     from vggablate.reference import load_reference
 
-    assert load_reference() == reference
+    assert load_reference() == shared_reference
