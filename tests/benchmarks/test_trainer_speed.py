@@ -23,7 +23,10 @@ REPEATS = 3
 def bare_loop_ips(spec, x: torch.Tensor, y: torch.Tensor, steps: int, cfg) -> float:
     """Time forward, backward and an optimizer step on one fixed batch: the trainer's ceiling."""
     model = build_model(spec).to(x.device)
-    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=True)
+    # The trainer's own optimizer (weight decay included): the comparison is about the data path.
+    opt = torch.optim.SGD(
+        model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=True, weight_decay=cfg.weight_decay
+    )
     loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     sync = torch.cuda.synchronize if x.is_cuda else (lambda: None)
     bf16 = cfg.bf16 and x.is_cuda
