@@ -92,6 +92,17 @@ def test_random_crop_shifts_within_padding():
     assert int(sums.min()) >= 6 * 6 and int(sums.max()) == 64 and len(set(sums.tolist())) > 1
 
 
+def test_random_crop_is_each_image_sliced_at_its_offset():
+    # Against a per-image slice of the padded image at the offset the generator drew.
+    x = torch.randint(0, 256, (16, 3, 8, 6), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
+    out = random_crop(x, 3, torch.Generator().manual_seed(5))
+    g = torch.Generator().manual_seed(5)
+    dy, dx = (torch.randint(0, 7, (16,), generator=g) for _ in range(2))
+    padded = torch.nn.functional.pad(x, (3, 3, 3, 3))
+    for i in range(16):
+        assert torch.equal(out[i], padded[i, :, dy[i] : dy[i] + 8, dx[i] : dx[i] + 6])
+
+
 def test_random_flip_mirrors_about_half():
     x = torch.arange(4, dtype=torch.uint8).view(1, 1, 1, 4).repeat(200, 1, 1, 1)
     out = random_flip(x, torch.Generator().manual_seed(0))
