@@ -6,6 +6,7 @@ import argparse
 
 from bench.common import add_model_options, load_arch_files, positive_int
 from vggablate.errors import UsageError
+from vggablate.words import plural
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -40,7 +41,7 @@ def main(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     result = evaluate_weights(spec, args.weights, folder, device, args.batch_size, workers)
     top5 = "-" if result.top5 is None else f"{result.top5:.3f}%"
-    images = f"{result.num_images} image{'' if result.num_images == 1 else 's'}"
+    images = plural(result.num_images, "image")
     print(f"{spec.name} {args.weights} on {folder}/val ({images}, {device}):")
     print(f"  measured:  top-1 {result.top1:.3f}%  top-5 {top5}  ({result.eval_time_s:.1f} s)")
     published = published_accuracy(spec.name, args.weights)

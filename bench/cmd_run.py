@@ -255,8 +255,8 @@ def _cifar_available(flags: dict, file_layer: dict) -> bool:
 
 
 def _print_header(plan: Plan, why: str) -> None:
-    from vggablate.report.fmt import plural
     from vggablate.sweepconfig import spec_overrides
+    from vggablate.words import plural
 
     cfg, trials = plan.cfg, plan.trials
     kinds = {k: sum(t.kind == k for t in trials) for k in ("counts", "latency", "memory", "accuracy")}

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from bench.common import add_model_options, load_arch_files, positive_float, positive_int
 from vggablate.errors import UsageError
+from vggablate.words import plural
 
 if TYPE_CHECKING:
     from vggablate.train import TrainConfig
@@ -143,7 +144,7 @@ def main(args: argparse.Namespace) -> int:
     stamp = datetime.now(timezone.utc)
     out = Path(args.out or f"results/runs/{stamp:%Y%m%d-%H%M%S}-train")
     out.mkdir(parents=True, exist_ok=True)
-    images = f"{data.num_train} train image{'' if data.num_train == 1 else 's'}"
+    images = plural(data.num_train, "train image")
     print(f"{dataset} on {device}: {images}, input {data.input_size}x{data.input_size}")
     print(recipe_line(cfg, device))
     env, rows, journal = collect_env(device), [], Journal(out / "rows.jsonl")

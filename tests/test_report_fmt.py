@@ -6,9 +6,10 @@ import math
 
 import pytest
 
-from vggablate.report.fmt import beyond, clip, clipped_note, fmt_ci, plural
+from vggablate.report.fmt import beyond, clip, clipped_note, fmt_ci
 from vggablate.report.plotkit import ci_yerr
 from vggablate.stats import mean_ci
+from vggablate.words import plural
 
 
 def test_ci_inside_the_scale_is_mean_plus_minus():

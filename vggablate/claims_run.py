@@ -27,9 +27,9 @@ from vggablate.records import atomic_write_bytes, atomic_write_text, latest_atte
 from vggablate.reference import load_reference
 from vggablate.registry import get_arch
 from vggablate.report.claims import claims_markdown, claims_plots, claims_section
-from vggablate.report.fmt import plural
 from vggablate.report.html import Image, Section
 from vggablate.sweepconfig import SweepConfig
+from vggablate.words import plural
 
 
 @dataclass(frozen=True)

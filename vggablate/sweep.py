@@ -23,6 +23,7 @@ from vggablate.spec import ArchSpec, check_input_size, looks_like_cfg
 from vggablate.sweepconfig import SweepConfig, differences, read_sweep_file, to_toml, validate_config
 from vggablate.train import TrainConfig, default_train_config
 from vggablate.trial import Trial, trial_id
+from vggablate.words import plural
 
 
 def register_arch_files(paths: Iterable[str]) -> None:
@@ -176,7 +177,7 @@ def check_resume(saved: SweepConfig, given: SweepConfig | None, rows: list[dict]
     planned_ids = {trial_id(t) for t in planned}
     foreign = {r.get("trial_id") for r in rows} - planned_ids
     if foreign:
-        trials = f"{len(foreign)} trial{'' if len(foreign) == 1 else 's'}"
+        trials = plural(len(foreign), "trial")
         raise UsageError(f"resume folder holds {trials} not in its own sweep; was it edited by hand?")
 
 

@@ -25,6 +25,7 @@ from vggablate.evaluate import evaluate_model
 from vggablate.measure.latency import precision_flags
 from vggablate.model import build_model
 from vggablate.spec import ArchSpec, validate
+from vggablate.words import plural
 
 SCHEDULES = ("onecycle", "cosine")
 SMALL_INPUT = 64  # below 64 px VGG's five pools leave a 1x1 map: the imagenet head would copy it 49 times
@@ -152,7 +153,7 @@ def departures(spec: ArchSpec, input_size: int) -> list[str]:
     if input_size != STANDARD_INPUT:
         out.append(f"input {input_size}x{input_size} (standard {STANDARD_INPUT}x{STANDARD_INPUT})")
     if spec.num_classes != 1000:
-        out.append(f"{spec.num_classes} class{'' if spec.num_classes == 1 else 'es'} (standard 1000)")
+        out.append(f"{plural(spec.num_classes, 'class', 'classes')} (standard 1000)")
     return out
 
 
@@ -212,7 +213,7 @@ def _train_and_evaluate(
     if cfg.schedule not in SCHEDULES:
         raise UsageError(f"unknown schedule {cfg.schedule!r}; choose {' or '.join(SCHEDULES)}")
     if (spec.num_classes, spec.in_channels) != (data.num_classes, data.in_channels):
-        classes = f"{spec.num_classes} class{'' if spec.num_classes == 1 else 'es'}"
+        classes = plural(spec.num_classes, "class", "classes")
         raise UsageError(f"{spec.name} has {classes}, the data {data.num_classes}; use prepare_spec")
     seed_everything(seed)
     cuda, bf16 = device.startswith("cuda"), cfg.bf16 and device.startswith("cuda")

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from vggablate.data.base import TensorData, channel_stats
 from vggablate.data.download import FETCH_ERRORS, cause, download, extract
 from vggablate.errors import UsageError
+from vggablate.words import plural
 
 DIGITS_SIZE = 32  # 8x8 upsampled so that VGG's five 2x2 pools still leave a 1x1 map
 DIGITS_TEST_FRACTION = 0.2
@@ -141,13 +142,9 @@ def read_cifar_batch(path: Path, label_key: str) -> tuple[torch.Tensor, torch.Te
             f"with 'data' (N x 3072 uint8) and '{label_key}'"
         ) from None
     if len(labels) != len(data):
-        counts = f"{_count(len(data), 'image')} but {_count(len(labels), 'label')}"
+        counts = f"{plural(len(data), 'image')} but {plural(len(labels), 'label')}"
         raise UsageError(f"CIFAR batch {str(path)!r} has {counts}")
     return torch.from_numpy(data.copy()), torch.from_numpy(labels)
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def load_cifar(name: str, data_dir: str, download: bool = False) -> TensorData:

@@ -1,4 +1,4 @@
-"""Numbers to strings for the report: fixed decimals, significant figures, CIs on a bounded scale, plurals."""
+"""Numbers to strings for the report: fixed decimals, significant figures, CIs on a bounded scale."""
 
 from __future__ import annotations
 
@@ -59,9 +59,3 @@ def clipped_note(half_widths: list[float], scale: tuple[float, float] = PERCENT)
         f"{CLIPPED} the 95% CI runs past {scale[0]:g}-{scale[1]:g}% (half-width up to ±{widest:.2f} pp): "
         "shown as [low, high] clipped to the scale: too few seeds for their spread, add seeds."
     )
-
-
-def plural(n: int | float, word: str, words: str | None = None) -> str:
-    """Return '1 seed', '3 seeds', '1.5 epochs' (the count and the word that agrees with it)."""
-    many = words or word + "s"
-    return f"{n:g} {word if n == 1 else many}"

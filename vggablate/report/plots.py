@@ -17,11 +17,12 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from vggablate.report.fmt import PERCENT, plural
+from vggablate.report.fmt import PERCENT
 from vggablate.report.plotkit import RC, Palette, arch_legend, arch_palette, ci_yerr, new_fig, percent_axis
 from vggablate.report.plots_perf import memory_ratio, plot_latency, plot_memory
 from vggablate.report.tables import accuracy_stats, col, large_kernel_pairs, main_input_size, ok_rows
 from vggablate.stats import mean_ci
+from vggablate.words import plural
 
 __all__ = ["PLOTS", "arch_palette", "caption", "pareto_front", "render", "render_plots"]
 

@@ -8,9 +8,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from vggablate.report.fmt import plural
 from vggablate.report.plotkit import MARKERS, STYLES, Palette, arch_legend, new_fig, numeric
 from vggablate.report.tables import error_rows, ok_rows, peak_mb, with_setting
+from vggablate.words import plural
 
 
 def _mark_failures(ax, frame: pd.DataFrame, kind: str, pal: Palette, setting: str | None = None) -> bool:
