@@ -7,6 +7,7 @@ rather than ``fork``: a forked child of a process that has touched CUDA cannot u
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import signal
 import threading
@@ -137,17 +138,11 @@ def _worker(sender: Any, fn: Callable[..., Any], kwargs: dict[str, Any]) -> None
     except BaseException as exc:  # everything, SystemExit included, is a row
         result = ("error", one_line(exc), error_type_of(exc))
     try:
-        _send(sender, result)
+        sender.send(result)
     except OSError:  # the parent is gone or stopped listening (BrokenPipeError): nobody to tell
         pass
+    except Exception as exc:  # an unpicklable value
+        with contextlib.suppress(OSError):
+            sender.send(("error", f"result could not be sent back: {one_line(exc)}", "exception"))
     finally:
         sender.close()
-
-
-def _send(sender: Any, result: tuple[str, Any, str | None]) -> None:
-    try:
-        sender.send(result)
-    except OSError:
-        raise
-    except Exception as exc:  # an unpicklable value
-        sender.send(("error", f"result could not be sent back: {one_line(exc)}", "exception"))

@@ -78,10 +78,9 @@ def measure_latency(model: nn.Module, cfg: LatencyConfig) -> LatencyStats:
     """Time cfg.mode steps of the model on cfg.device (the model is moved there); return the samples."""
     fmt = torch.channels_last if cfg.channels_last else torch.preserve_format
     model.to(device=cfg.device, memory_format=fmt)
-    forward = torch.compile(model) if cfg.compile else model
     timer = cuda_timer if cfg.device.startswith("cuda") else cpu_timer
     with thread_count(cfg.threads), precision_flags(cfg.precision, cfg.cudnn_benchmark):
-        step, restore = make_step(model, cfg, forward)
+        step, restore = make_step(model, cfg)
         try:
             compile_s = _wall_time(step, cfg.device) if cfg.compile else None
             for _ in range(cfg.warmup):
@@ -94,10 +93,10 @@ def measure_latency(model: nn.Module, cfg: LatencyConfig) -> LatencyStats:
 
 
 def make_step(
-    model: nn.Module, cfg: LatencyConfig, forward: Callable | None = None, restorable: bool = True
+    model: nn.Module, cfg: LatencyConfig, restorable: bool = True
 ) -> tuple[Callable[[], object], Callable[[], None]]:
-    """Return one step of cfg.mode on rotating inputs, and a function that undoes its side effects."""
-    forward = forward or model
+    """Return one step of cfg.mode on rotating inputs (compiled under cfg.compile), and its undo."""
+    forward = torch.compile(model) if cfg.compile else model
     feed = itertools.cycle(make_inputs(cfg))
     amp = _autocast(cfg)
     was_training = model.training

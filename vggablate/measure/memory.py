@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import resource
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import torch
@@ -98,7 +97,7 @@ def _measure_cuda(spec: ArchSpec, cfg: LatencyConfig, estimate: MemoryEstimate) 
     fmt = torch.channels_last if cfg.channels_last else torch.preserve_format
     model.to(device=cfg.device, memory_format=fmt)
     weights = (torch.cuda.memory_allocated(cfg.device) - base) / MIB
-    step = _step(model, cfg)
+    step = make_step(model, cfg, restorable=False)[0]
     step()  # warm-up: see the module docstring
     torch.cuda.synchronize(cfg.device)
     torch.cuda.empty_cache()  # return cuDNN's autotuning workspaces, so reserved starts from what is live
@@ -121,19 +120,13 @@ def _measure_cpu(spec: ArchSpec, cfg: LatencyConfig, estimate: MemoryEstimate) -
     weights = rss_mb() - base
     if cfg.channels_last:
         model.to(memory_format=torch.channels_last)
-    step = _step(model, cfg)
+    step = make_step(model, cfg, restorable=False)[0]
     step()
     step()  # the steady-state step: it holds the momentum buffers the first step created
     peak = (peak_rss_mb() if reset else max_rss_mb()) - base
     return MemoryStats(
         weights_mb=weights, peak_alloc_mb=None, peak_reserved_mb=None, rss_peak_mb=peak, analytic=estimate
     )
-
-
-def _step(model: torch.nn.Module, cfg: LatencyConfig) -> Callable[[], object]:
-    """Return one cfg.mode step of the model, compiled when cfg.compile says so."""
-    forward = torch.compile(model) if cfg.compile else None
-    return make_step(model, cfg, forward, restorable=False)[0]
 
 
 def rss_mb() -> float:
