@@ -148,6 +148,16 @@ def looks_like_cfg(text: str) -> bool:
     return "," in text or text[:1].isdigit()
 
 
+def is_conv_token(token: str) -> bool:
+    """Say whether one cfg token is a conv (C, CkK, CxN, CkKxN)."""
+    return bool(_CONV_RE.match(token))
+
+
+def is_cfg_token(token: str) -> bool:
+    """Say whether one token belongs to the cfg grammar (a conv, or M, LRN or L with an optional xN)."""
+    return is_conv_token(token) or bool(_REPEAT_RE.match(token))
+
+
 def num_pools(cfg: Cfg) -> int:
     """Count the max-pools in a cfg."""
     return sum(layer.kind == "pool" for layer in cfg)
