@@ -28,7 +28,7 @@ def main(args: argparse.Namespace) -> int:
     from vggablate import resolve_spec
     from vggablate.data import default_workers
     from vggablate.evaluate import evaluate_weights, published_accuracy
-    from vggablate.train import resolve_device
+    from vggablate.schema import resolve_device
 
     load_arch_files(args)
     if not args.dataset.startswith("imagefolder:") or not args.dataset.split(":", 1)[1]:

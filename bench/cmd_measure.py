@@ -17,7 +17,7 @@ from bench.common import (
     positive_int,
     warn,
 )
-from vggablate.measure.latency import MODES, PRECISIONS
+from vggablate.schema import MODES, PRECISIONS
 
 METRICS = ("params", "macs", "latency", "memory")
 DEFAULT_METRICS = ("params", "macs", "latency")  # memory takes two more isolated trials per batch size and mode
@@ -55,7 +55,7 @@ def main(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from vggablate import resolve_spec
-    from vggablate.train import resolve_device
+    from vggablate.schema import resolve_device
     from vggablate.trial import Trial, check_trial, run_batch_sweep, run_trial_isolated
 
     metrics = choice_list(args.metrics, METRICS, "metric")

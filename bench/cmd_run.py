@@ -96,18 +96,14 @@ def flag_layer(args: argparse.Namespace) -> dict:
     return out
 
 
-def resolve_device(requested: str, cuda_here: bool = True) -> tuple[str, str]:
+def device_and_reason(requested: str, cuda_here: bool = True) -> tuple[str, str]:
     """Return the device to use and why; cuda_here=False: CUDA is on the Ray workers, checked there."""
-    import torch
+    from vggablate.schema import resolve_device
 
-    if requested not in ("auto", "cpu", "cuda"):
-        raise UsageError(f"unknown device {requested!r}; choose auto, cpu or cuda")
-    has_cuda = torch.cuda.is_available()
-    if requested == "cuda" and not has_cuda and cuda_here:
-        raise UsageError("--device cuda given, but torch sees no CUDA device; use --device cpu (or auto)")
+    device = resolve_device(requested, check_cuda=cuda_here)
     if requested == "auto":
-        return ("cuda", "auto: CUDA found") if has_cuda else ("cpu", "auto: no CUDA")
-    return requested, "as asked"
+        return device, "auto: CUDA found" if device == "cuda" else "auto: no CUDA"
+    return device, "as asked"
 
 
 def main(args: argparse.Namespace) -> int:
@@ -155,7 +151,7 @@ def _new_config(args: argparse.Namespace, flags: dict, file_layer: dict) -> tupl
     from vggablate.sweepconfig import build_config, device_defaults, with_name
 
     requested = file_layer.get("device", "auto") if args.device == "auto" else args.device
-    device, why = resolve_device(requested, cuda_here=args.executor == "local")
+    device, why = device_and_reason(requested, cuda_here=args.executor == "local")
     defaults = {"device": device, **device_defaults(device, _cifar_available(flags, file_layer))}
     cfg = build_config([defaults, file_layer, {**flags, "device": device}])
     return with_name(cfg, cfg.name or sweep.default_name(cfg)), why
@@ -202,7 +198,7 @@ def warn_about_timing(plan: Plan, args: argparse.Namespace) -> None:
 def report_failures(plan: Plan, command: str = "run --resume {path} --retry-errors") -> int:
     """Print one closing line when trials failed and return 1; return 0 when none did (an OOM is a result)."""
     from vggablate import runner
-    from vggablate.records import ERROR_TYPES
+    from vggablate.schema import ERROR_TYPES
 
     failed = runner.failures(plan)
     if not failed:

@@ -130,8 +130,9 @@ def main(args: argparse.Namespace) -> int:
     from vggablate.data import load_dataset
     from vggablate.measure.env import collect_env
     from vggablate.records import Journal
-    from vggablate.train import departures, prepare_spec, resolve_device, run_row
-    from vggablate.trial import Trial, trial_id
+    from vggablate.schema import resolve_device, utc_timestamp
+    from vggablate.train import departures, prepare_spec, run_row
+    from vggablate.trial import Trial, identity
 
     load_arch_files(args)
     if args.num_classes is not None:
@@ -155,11 +156,12 @@ def main(args: argparse.Namespace) -> int:
             f"{'; '.join(departures(fitted, data.input_size)) or 'nothing'}"
         )
         for seed in range(args.seeds):
-            row = run_row(spec, data, cfg, device, seed, progress=not args.no_progress)
-            # The same trial id as `bench run` gives this training run, so the rows can be compared.
+            # The Trial `bench run` makes of this training run: the same trial id and the same columns
+            # (trial.identity, then the settings as trained), so the rows can be compared.
             trial = Trial(spec, kind="accuracy", device=device, seed=seed, dataset=dataset, train=cfg, mode="train")
-            row = {"trial_id": trial_id(trial), **row, "error": None, "error_type": None, **env}
-            row["timestamp"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            stamp = utc_timestamp()
+            row = run_row(spec, data, cfg, device, seed, progress=not args.no_progress)
+            row = {**identity(trial, stamp, row["duration_s"]), **env, **row}
             journal.append(row)  # one fsync'ed line per run: finished runs survive an interrupt
             rows.append(row)
             print(f"  seed {seed}: top-1 {row['top1']:.2f}% in {row['train_time_s']:.1f} s", flush=True)

@@ -100,7 +100,7 @@ def test_timeout_is_one_error_row_with_identity():
 
 
 def test_bad_settings_raise_before_any_process():
-    with pytest.raises(UsageError, match="not available"):
+    with pytest.raises(UsageError, match="unknown trial kind .speed.; choose from counts"):
         run_trial_isolated(replace(BASE, kind="speed"))
     with pytest.raises(UsageError, match="tf32"):
         run_trial(replace(BASE, precision="tf32"))

@@ -1,7 +1,8 @@
-"""Row schema, the journal (``rows.jsonl``), ``to_frame()`` and atomic file writes.
+"""The journal (``rows.jsonl``), ``to_frame()`` and atomic file writes.
 
-A row is a flat JSON-able dict (see docs/design.md, "Rows"). The journal is append-only: one
-JSON line per row, flushed and fsync'ed so a kill never loses a finished row. Every other file
+A row is a flat JSON-able dict whose columns vggablate/schema.py defines (docs/design.md, "Rows").
+The journal is append-only: one JSON line per row, flushed and fsync'ed so a kill never loses a
+finished row. Every other file
 of a run folder is derived from it and written atomically (temp file + ``os.replace``).
 Never imports torch.
 """
@@ -20,42 +21,8 @@ import pandas as pd
 
 from vggablate.errors import UsageError
 
-# Column order of to_frame(): identity, settings, figures (by kind), env. Unknown columns
-# go after the known figures, sorted, so the order is stable whatever the producers add.
-IDENTITY = ("trial_id", "attempt", "kind", "arch", "cfg")
-SETTINGS = (
-    "batch_norm", "width", "head", "num_classes", "in_channels", "dropout", "matched", "input_size",
-    "device", "precision", "channels_last", "compile", "cudnn_benchmark", "mode", "batch_size", "seed", "dataset",
-    "error", "error_type", "duration_s", "timestamp",
-)  # fmt: skip
-FIGURES = (
-    # counts
-    "params", "params_trainable", "params_conv", "params_classifier", "weight_mb_fp32", "weight_mb_bf16",
-    "macs", "flops", "macs_conv", "macs_classifier", "macs_other", "activations", "conv_layers",
-    "stage_params", "stage_macs",
-    # latency
-    "latency_ms_p50", "latency_ms_p10", "latency_ms_p90", "latency_ms_q25", "latency_ms_q75",
-    "latency_ms_iqr", "latency_ms_mean", "latency_ms_std", "latency_n", "latency_samples_ms",
-    "throughput_ips", "gflops_achieved", "peak_tflops_spec", "peak_tflops_measured", "mfu_vs_spec",
-    "util_vs_measured_gemm", "compile_s", "threads",
-    # memory
-    "mem_weights_mb", "mem_peak_alloc_mb", "mem_peak_reserved_mb", "mem_rss_peak_mb", "mem_analytic_mb",
-    "mem_analytic_weights_mb", "mem_analytic_activations_mb", "mem_analytic_grads_mb",
-    "mem_analytic_optimizer_mb",
-    # accuracy
-    "top1", "top5", "train_loss", "train_time_s", "train_ips", "time_to_target_s", "target_top1", "epochs",
-    "steps", "train_batch_size", "lr", "momentum", "weight_decay", "label_smoothing", "schedule",
-    "warmup_epochs", "narrow_from", "curve",
-)  # fmt: skip
-ENV = (
-    "env_torch", "env_torchvision", "env_cuda", "env_cudnn", "env_device_name", "env_cpu", "env_threads",
-    "env_git_rev", "env_hostname", "env_python", "env_platform", "env_loadavg_1m",
-)  # fmt: skip
-KINDS = ("counts", "latency", "memory", "accuracy")
-ERROR_TYPES = ("oom", "timeout", "crash", "exception")
-# An OOM is a measurement (the model does not fit at that batch size); these are not, so
-# `--resume --retry-errors` runs them again.
-RETRYABLE_ERRORS = frozenset({"timeout", "crash", "exception"})
+# The columns are defined in schema.py; re-exported here, where readers of rows have always found them.
+from vggablate.schema import ENV, FIGURES, IDENTITY, RETRYABLE_ERRORS, SETTINGS
 
 
 class JournalWarning(UserWarning):

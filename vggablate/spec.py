@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from vggablate.errors import UsageError
+from vggablate.schema import HEADS, check_choice
 
-HEADS = ("imagenet", "gap")
 # torchvision's classifier: 512 x 7 x 7 -> 4096 -> 4096 -> classes.
 IMAGENET_POOL = 7
 IMAGENET_HIDDEN = 4096
@@ -171,8 +171,7 @@ def validate(spec: ArchSpec, input_size: int | None = None) -> ArchSpec:
         raise UsageError(f"num_classes must be >= 1, got {spec.num_classes}")
     if spec.in_channels < 1:
         raise UsageError(f"in_channels must be >= 1, got {spec.in_channels}")
-    if spec.head not in HEADS:
-        raise UsageError(f"unknown head {spec.head!r}; choose one of {', '.join(HEADS)}")
+    check_choice("head", spec.head, HEADS)
     if not 0.0 <= spec.dropout < 1.0:
         raise UsageError(f"dropout must be in [0, 1), got {spec.dropout}")
     if input_size is not None:

@@ -11,12 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from vggablate.errors import UsageError
+from vggablate.schema import DEVICES, HEADS, MODES, PRECISIONS, check_choice
 from vggablate.tomlfile import read_toml
 
 METRICS = ("params", "macs", "latency", "memory", "accuracy")
-MODES = ("infer", "train")
-PRECISIONS = ("fp32", "tf32", "bf16", "fp16")
-HEADS = ("imagenet", "gap")
 
 
 @dataclass(frozen=True)
@@ -103,8 +101,8 @@ def validate_config(cfg: SweepConfig) -> SweepConfig:
     _check_choices("metric", cfg.metrics, METRICS)
     _check_choices("mode", cfg.modes, MODES)
     _check_choices("precision", cfg.precisions, PRECISIONS)
-    if cfg.device not in ("cpu", "cuda"):
-        raise UsageError(f"unknown device {cfg.device!r}; choose auto, cpu or cuda")
+    # A resolved config: "auto" was turned into cpu or cuda (schema.resolve_device) before this.
+    check_choice("device", cfg.device, DEVICES)
     if not cfg.batch_sizes or min(cfg.batch_sizes) < 1:
         raise UsageError(f"batch sizes must be >= 1, got {list(cfg.batch_sizes)}")
     if cfg.input_size < 1:
@@ -115,8 +113,8 @@ def validate_config(cfg: SweepConfig) -> SweepConfig:
         raise UsageError(f"epochs must be > 0, got {cfg.epochs}")
     if any(w <= 0 for w in cfg.widths):
         raise UsageError(f"width must be > 0, got {list(cfg.widths)}")
-    if cfg.head is not None and cfg.head not in HEADS:
-        raise UsageError(f"unknown head {cfg.head!r}; choose {', '.join(HEADS)}")
+    if cfg.head is not None:
+        check_choice("head", cfg.head, HEADS)
     if cfg.num_classes is not None and cfg.num_classes < 1:
         raise UsageError(f"num_classes must be >= 1, got {cfg.num_classes}")
     if cfg.timeout_s <= 0 or cfg.latency_budget_s <= 0:

@@ -24,10 +24,10 @@ from vggablate.errors import UsageError
 from vggablate.evaluate import evaluate_model
 from vggablate.measure.latency import precision_flags
 from vggablate.model import build_model
+from vggablate.schema import SCHEDULES, check_choice, resolve_device, setting_columns
 from vggablate.spec import ArchSpec, validate
 from vggablate.words import plural
 
-SCHEDULES = ("onecycle", "cosine")
 SMALL_INPUT = 64  # below 64 px VGG's five pools leave a 1x1 map: the imagenet head would copy it 49 times
 STANDARD_INPUT = 224
 # The CPU recipes' narrowing threshold: every registered arch's widest conv has 496-564 channels.
@@ -110,17 +110,6 @@ def _cpu_narrowing(cuda: bool, width: float) -> dict[str, Any]:
 def effective_config(cfg: TrainConfig, device: str) -> TrainConfig:
     """Return the recipe as it runs on the device: channels_last and bf16 are CUDA-only."""
     return cfg if device.startswith("cuda") else replace(cfg, channels_last=False, bf16=False)
-
-
-def resolve_device(device: str) -> str:
-    """Turn 'auto' into cuda or cpu; refuse cuda where there is none."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise UsageError("--device cuda given, but torch sees no CUDA device; use --device cpu or auto")
-    if device != "cpu" and not device.startswith("cuda"):
-        raise UsageError(f"unknown device {device!r}; choose cpu, cuda or auto")
-    return device
 
 
 def prepare_spec(spec: ArchSpec, data: Any, cfg: TrainConfig) -> ArchSpec:
@@ -210,8 +199,7 @@ def train_and_evaluate(
 def _train_and_evaluate(
     spec: ArchSpec, data: Any, cfg: TrainConfig, device: str, seed: int, progress: bool
 ) -> TrainResult:
-    if cfg.schedule not in SCHEDULES:
-        raise UsageError(f"unknown schedule {cfg.schedule!r}; choose {' or '.join(SCHEDULES)}")
+    check_choice("schedule", cfg.schedule, SCHEDULES)
     if (spec.num_classes, spec.in_channels) != (data.num_classes, data.in_channels):
         classes = plural(spec.num_classes, "class", "classes")
         raise UsageError(f"{spec.name} has {classes}, the data {data.num_classes}; use prepare_spec")
@@ -278,33 +266,28 @@ def _train_and_evaluate(
 
 
 def run_row(spec: ArchSpec, data: Any, cfg: TrainConfig, device: str, seed: int, progress: bool = False) -> dict:
-    """Fit the spec to the data and recipe, train once, and return the row's accuracy and spec columns."""
+    """Fit the spec to the data and recipe, train once; return the row's settings (as trained) and figures."""
     fitted = prepare_spec(spec, data, cfg)
     totals = analyse(fitted, data.input_size)
     t0 = time.perf_counter()
     result = train_and_evaluate(fitted, data, cfg, device, seed, progress)
-    return {
-        "kind": "accuracy",
-        "arch": fitted.name,
-        "cfg": fitted.cfg_str,
-        "batch_norm": fitted.batch_norm,
-        "width": fitted.width,
-        "narrow_from": cfg.narrow_from,
-        "head": fitted.head,
-        "num_classes": fitted.num_classes,
-        "in_channels": fitted.in_channels,
-        "dropout": fitted.dropout,
-        "matched": fitted.matched,
+    cuda = device.startswith("cuda")
+    run = {
         "input_size": data.input_size,
-        "device": "cuda" if device.startswith("cuda") else "cpu",
-        "precision": "bf16" if cfg.bf16 and device.startswith("cuda") else "fp32",
-        "channels_last": cfg.channels_last and device.startswith("cuda"),
+        "device": "cuda" if cuda else "cpu",
+        "precision": "bf16" if cfg.bf16 and cuda else "fp32",
+        "channels_last": cfg.channels_last and cuda,
         "compile": False,
+        "cudnn_benchmark": cuda,  # train_and_evaluate turns cuDNN's autotuning on for CUDA
         "mode": "train",
         "batch_size": cfg.batch_size,
         "seed": seed,
         "dataset": data.name,
+    }
+    return {
+        **setting_columns("accuracy", fitted, run),
         "duration_s": time.perf_counter() - t0,
+        "narrow_from": cfg.narrow_from,
         # The trained model's own size (analytic, exact: tests check it against fvcore), so that
         # accuracy can be plotted against the compute of the network that earned it.
         "params": totals.params,

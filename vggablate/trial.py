@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import hashlib
 import json
 import math
@@ -20,15 +19,23 @@ from vggablate.factory import create_model
 from vggablate.isolate import run_isolated
 from vggablate.measure.counts import measure_counts
 from vggablate.measure.env import collect_env
-from vggablate.measure.latency import MODES, PRECISIONS, LatencyConfig, measure_latency, thread_count
+from vggablate.measure.latency import LatencyConfig, measure_latency, thread_count
 from vggablate.measure.memory import measure_memory
 from vggablate.measure.peaks import utilisation
+from vggablate.schema import (
+    DEVICES,
+    MODES,
+    PRECISIONS,
+    RUN_COLUMNS,
+    check_choice,
+    identity_columns,
+    resolve_device,
+    utc_timestamp,
+)
 from vggablate.spec import ArchSpec, validate
 
-KINDS = ("counts", "latency", "memory", "accuracy")
 # Set to "1" by a driver on a terminal: an accuracy trial's worker then shows its own progress bar.
 PROGRESS_ENV = "VGGABLATE_TRIAL_PROGRESS"
-DEVICES = ("cpu", "cuda")
 # Spec fields that are not settings: renaming a description must not change a trial's id.
 _SPEC_NOT_SETTINGS = ("name", "cfg", "description", "tags")
 # Trial fields that say where or how, not what is measured: they leave the trial_id (and resume) alone.
@@ -75,18 +82,13 @@ def trial_id(trial: Trial) -> str:
 
 def check_trial(trial: Trial) -> Trial:
     """Raise UsageError for a setting that cannot run here; return the trial unchanged."""
-    if trial.kind not in RUNNERS:
-        raise UsageError(f"trial kind {trial.kind!r} is not available; available: {', '.join(RUNNERS)}")
-    if trial.device not in DEVICES:
-        raise UsageError(f"unknown device {trial.device!r}; choose from {', '.join(DEVICES)}")
-    if trial.device == "cuda" and not torch.cuda.is_available():
-        raise UsageError("CUDA was asked for but torch.cuda.is_available() is False on this machine; use --device cpu")
-    if trial.precision not in PRECISIONS:
-        raise UsageError(f"unknown precision {trial.precision!r}; choose from {', '.join(PRECISIONS)}")
+    check_choice("trial kind", trial.kind, RUNNERS)
+    check_choice("device", trial.device, DEVICES)  # resolved: a trial's id must not depend on where it runs
+    resolve_device(trial.device)  # refuses cuda where torch sees none
+    check_choice("precision", trial.precision, PRECISIONS)
     if trial.precision == "tf32" and trial.device != "cuda":
         raise UsageError("tf32 is a CUDA tensor-core precision; on cpu use fp32 or bf16")
-    if trial.mode not in MODES:
-        raise UsageError(f"unknown mode {trial.mode!r}; choose from {', '.join(MODES)}")
+    check_choice("mode", trial.mode, MODES)
     if trial.batch_size < 1:
         raise UsageError(f"batch size must be >= 1, got {trial.batch_size}")
     validate(trial.spec, trial.input_size)
@@ -96,7 +98,7 @@ def check_trial(trial: Trial) -> Trial:
 def run_trial(trial: Trial) -> list[dict]:
     """Run a trial in this process; return its rows (identity, settings, env and figures)."""
     check_trial(trial)
-    stamp = _now()
+    stamp = utc_timestamp()
     start = time.perf_counter()
     with thread_count(trial.threads):
         # Before the work: the load average is the machine's, not the trial's. This process runs
@@ -110,7 +112,7 @@ def run_trial(trial: Trial) -> list[dict]:
 def run_trial_isolated(trial: Trial, timeout_s: float = 900.0) -> list[dict]:
     """Run a trial in a fresh process; any failure becomes one error row (bad settings raise first)."""
     check_trial(trial)
-    stamp = _now()
+    stamp = utc_timestamp()
     out = run_isolated(run_trial, {"trial": trial}, timeout_s)
     if out.ok:
         return out.value
@@ -146,40 +148,14 @@ def decay_batch_step(batch_size: int, num_intra_steps: int = 2) -> int:
 def identity(
     trial: Trial, timestamp: str, duration_s: float, error: str | None = None, error_type: str | None = None
 ) -> dict:
-    """Return the identity and settings columns of a trial's rows."""
-    spec = trial.spec
-    return {
-        "trial_id": trial_id(trial),
-        "kind": trial.kind,
-        "arch": spec.name,
-        "cfg": spec.cfg_str,
-        "batch_norm": spec.batch_norm,
-        "width": spec.width,
-        "head": spec.head,
-        "num_classes": spec.num_classes,
-        "in_channels": spec.in_channels,
-        "dropout": spec.dropout,
-        "matched": spec.matched,
-        "input_size": trial.input_size,
-        "device": trial.device,
-        "precision": trial.precision,
-        "channels_last": trial.channels_last,
-        "compile": trial.compile,
-        "cudnn_benchmark": trial.cudnn_benchmark,
-        "mode": trial.mode,
-        "batch_size": trial.batch_size,
-        "seed": trial.seed,
-        "dataset": trial.dataset,
-        "error": error,
-        "error_type": error_type,
-        "duration_s": duration_s,
-        "timestamp": timestamp,
-    }
+    """Return the identity and settings columns of a trial's rows (schema.identity_columns)."""
+    run = {k: getattr(trial, k) for k in RUN_COLUMNS}
+    return identity_columns(trial_id(trial), trial.kind, trial.spec, run, duration_s, timestamp, error, error_type)
 
 
 def error_row(trial: Trial, error: str, error_type: str, duration_s: float, timestamp: str | None = None) -> dict:
     """Return the row of a failed trial: identity and env, no figures."""
-    return {**identity(trial, timestamp or _now(), duration_s, error, error_type), **collect_env(trial.device)}
+    return {**identity(trial, timestamp or utc_timestamp(), duration_s, error, error_type), **collect_env(trial.device)}
 
 
 def latency_config(trial: Trial) -> LatencyConfig:
@@ -269,10 +245,6 @@ def _accuracy(trial: Trial) -> list[dict]:
     progress = os.environ.get(PROGRESS_ENV) == "1"
     return [accuracy_row(trial.spec, trial.dataset, recipe, trial.device, trial.seed, trial.data_dir,
                          download=trial.download, progress=progress)]  # fmt: skip
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 # kind -> runner(trial) -> figure dicts, one per row.

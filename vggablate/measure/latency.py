@@ -23,8 +23,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-PRECISIONS = ("fp32", "tf32", "bf16", "fp16")
-MODES = ("infer", "train")
 _AUTOCAST = {"bf16": torch.bfloat16, "fp16": torch.float16}
 # Train steps use a tiny learning rate: random targets must not drive the weights to inf/NaN
 # (or to denormals, which are slow on CPU) during a timing run; the weights are restored after.

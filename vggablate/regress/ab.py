@@ -20,11 +20,11 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from vggablate.errors import UsageError
-from vggablate.regress.baseline import Baseline, Entry, setting_label
+from vggablate.regress.baseline import SETTING_FIELDS, Baseline, Entry, setting_label
 
 RUNNER = Path(__file__).with_name("runner.py")
 
@@ -139,10 +139,10 @@ def _as_baseline(cfg: ABConfig, side: Side, samples: dict[str, list[float]], inf
     options = dict(cfg.options)
     model = {k: options[k] for k in ("width", "head", "num_classes") if options.get(k) is not None}
     entries = {}
+    # The gate's setting columns (schema names), as many as an A/B config fixes; the model's from its options.
+    run = {k: getattr(cfg, k) for k in SETTING_FIELDS if k in {f.name for f in fields(ABConfig)}}
     for arch, values in samples.items():
-        setting = {"arch": arch, "kind": "latency", "mode": cfg.mode, "batch_size": cfg.batch_size,
-                   "precision": cfg.precision, "input_size": cfg.input_size, "device": cfg.device,
-                   "channels_last": cfg.channels_last, **model}  # fmt: skip
+        setting = {"arch": arch, "kind": "latency", **run, **model}
         entries[setting_label(setting)] = Entry(setting, {"latency_samples_ms": values})
     # Both sides ran on this machine in this job: the same fingerprint, so latency is compared.
     machine = {"cpu": platform.processor() or platform.machine(), "threads": info.get("threads")}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from vggablate.regress.baseline import Baseline, from_rows
+from vggablate.regress.baseline import COUNT_FIELDS, Baseline, from_rows
 
 # fvcore counts the built network: a handful of archs that cover every layer type (BN, LRN,
 # 1x1 convs, large kernels, compute-matched widths), at CIFAR size so tracing stays fast.
@@ -20,6 +20,8 @@ FVCORE_SIZE = 32
 STANDARD_ARCHS = tuple(f"vgg{d}{bn}" for d in (11, 13, 16, 19) for bn in ("", "_bn"))
 STANDARD_SIZE = 224
 MEMORY_SETTINGS = (("infer", 1), ("infer", 32), ("train", 1), ("train", 32))
+# The analytic estimate depends on how the model runs, not on where: no device, no channels_last.
+MEMORY_FIELDS = (*COUNT_FIELDS, "mode", "batch_size", "precision")
 
 
 def deterministic_rows() -> list[dict]:
@@ -41,9 +43,12 @@ def deterministic_baseline() -> Baseline:
     return replace(from_rows(deterministic_rows(), source="deterministic"), machine={}, software={})
 
 
-def _identity(spec, size: int, kind: str) -> dict:
-    return {"arch": spec.name, "kind": kind, "input_size": size, "width": spec.width, "head": spec.head,
-            "num_classes": spec.num_classes}  # fmt: skip
+def _identity(spec, size: int, kind: str, fields: tuple[str, ...] = COUNT_FIELDS, **run: object) -> dict:
+    """Return the schema's identity columns of a trial of this setting, only those the gate keys on."""
+    from vggablate.trial import Trial, identity
+
+    row = identity(Trial(spec, kind=kind, input_size=size, **run), timestamp="", duration_s=0.0)
+    return {k: row[k] for k in fields}
 
 
 def _fvcore_counts(spec, size: int) -> dict:
@@ -69,8 +74,8 @@ def _memory_rows(spec, size: int, precisions: tuple[str, ...]) -> list[dict]:
         for mode, bs in MEMORY_SETTINGS:
             cfg = LatencyConfig(mode=mode, batch_size=bs, input_size=size, precision=precision)
             est = estimate_memory(spec, cfg)
-            rows.append({**_identity(spec, size, "memory"), "mode": mode, "batch_size": bs, "precision": precision,
-                         "mem_analytic_mb": est.total_mb, "mem_analytic_weights_mb": est.weights_mb,
+            setting = _identity(spec, size, "memory", MEMORY_FIELDS, mode=mode, batch_size=bs, precision=precision)
+            rows.append({**setting, "mem_analytic_mb": est.total_mb, "mem_analytic_weights_mb": est.weights_mb,
                          "mem_analytic_activations_mb": est.activations_mb, "mem_analytic_grads_mb": est.grads_mb,
                          "mem_analytic_optimizer_mb": est.optimizer_mb})  # fmt: skip
     return rows

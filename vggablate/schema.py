@@ -1,0 +1,127 @@
+"""The row schema and the valid settings: the one definition that producers, checks and messages read.
+
+Every producer of rows (``trial.identity``, ``train.run_row``, ``bench train``, ``regress/``)
+builds its identity and settings columns with :func:`identity_columns` or :func:`setting_columns`,
+so a new setting is one edit here. Never imports torch at module level (light commands read it).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from vggablate.errors import UsageError
+
+# Valid settings; every "unknown X; choose ..." message reads its list from here.
+KINDS = ("counts", "latency", "memory", "accuracy")
+PRECISIONS = ("fp32", "tf32", "bf16", "fp16")
+MODES = ("infer", "train")
+HEADS = ("imagenet", "gap")
+DEVICES = ("cpu", "cuda")  # what a trial and a row record
+DEVICE_CHOICES = ("auto", *DEVICES)  # what a user may ask for; see resolve_device
+ERROR_TYPES = ("oom", "timeout", "crash", "exception")
+# An OOM is a measurement (the model does not fit at that batch size); these are not, so
+# `--resume --retry-errors` runs them again.
+RETRYABLE_ERRORS = frozenset({"timeout", "crash", "exception"})
+SCHEDULES = ("onecycle", "cosine")
+
+# The columns of a row. A producer writes exactly ROW_COLUMNS (plus env and figures); the sweep
+# adds ``attempt``. SETTINGS is the spec's part, then the run's, then the outcome's.
+SPEC_COLUMNS = ("batch_norm", "width", "head", "num_classes", "in_channels", "dropout", "matched")
+RUN_COLUMNS = ("input_size", "device", "precision", "channels_last", "compile", "cudnn_benchmark", "mode",
+               "batch_size", "seed", "dataset")  # fmt: skip
+OUTCOME_COLUMNS = ("error", "error_type", "duration_s", "timestamp")
+IDENTITY = ("trial_id", "attempt", "kind", "arch", "cfg")
+SETTINGS = SPEC_COLUMNS + RUN_COLUMNS + OUTCOME_COLUMNS
+ROW_COLUMNS = ("trial_id", "kind", "arch", "cfg", *SETTINGS)
+FIGURES = (
+    # counts
+    "params", "params_trainable", "params_conv", "params_classifier", "weight_mb_fp32", "weight_mb_bf16",
+    "macs", "flops", "macs_conv", "macs_classifier", "macs_other", "activations", "conv_layers",
+    "stage_params", "stage_macs",
+    # latency
+    "latency_ms_p50", "latency_ms_p10", "latency_ms_p90", "latency_ms_q25", "latency_ms_q75",
+    "latency_ms_iqr", "latency_ms_mean", "latency_ms_std", "latency_n", "latency_samples_ms",
+    "throughput_ips", "gflops_achieved", "peak_tflops_spec", "peak_tflops_measured", "mfu_vs_spec",
+    "util_vs_measured_gemm", "compile_s", "threads",
+    # memory
+    "mem_weights_mb", "mem_peak_alloc_mb", "mem_peak_reserved_mb", "mem_rss_peak_mb", "mem_analytic_mb",
+    "mem_analytic_weights_mb", "mem_analytic_activations_mb", "mem_analytic_grads_mb",
+    "mem_analytic_optimizer_mb",
+    # accuracy
+    "top1", "top5", "train_loss", "train_time_s", "train_ips", "time_to_target_s", "target_top1", "epochs",
+    "steps", "train_batch_size", "lr", "momentum", "weight_decay", "label_smoothing", "schedule",
+    "warmup_epochs", "narrow_from", "curve",
+)  # fmt: skip
+ENV = (
+    "env_torch", "env_torchvision", "env_cuda", "env_cudnn", "env_device_name", "env_cpu", "env_threads",
+    "env_git_rev", "env_hostname", "env_python", "env_platform", "env_loadavg_1m",
+)  # fmt: skip
+
+
+def spec_columns(spec: Any) -> dict:
+    """Return a spec's columns: arch, cfg and the SPEC_COLUMNS fields."""
+    return {"arch": spec.name, "cfg": spec.cfg_str, **{k: getattr(spec, k) for k in SPEC_COLUMNS}}
+
+
+def setting_columns(kind: str, spec: Any, run: Mapping[str, object]) -> dict:
+    """Return kind, the spec's columns and the run's; ``run`` must hold exactly RUN_COLUMNS."""
+    if set(run) != set(RUN_COLUMNS):
+        # A programming error, not bad input: a producer fell out of step with the schema.
+        raise ValueError(f"run settings {sorted(set(run) ^ set(RUN_COLUMNS))} differ from schema.RUN_COLUMNS")
+    return {"kind": kind, **spec_columns(spec), **{k: run[k] for k in RUN_COLUMNS}}
+
+
+def identity_columns(
+    trial_id: str,
+    kind: str,
+    spec: Any,
+    run: Mapping[str, object],
+    duration_s: float,
+    timestamp: str,
+    error: str | None = None,
+    error_type: str | None = None,
+) -> dict:
+    """Return the ROW_COLUMNS of one row, in schema order."""
+    outcome = {"error": error, "error_type": error_type, "duration_s": duration_s, "timestamp": timestamp}
+    return {"trial_id": trial_id, **setting_columns(kind, spec, run), **outcome}
+
+
+def utc_timestamp() -> str:
+    """Return the current UTC time as the rows' ``timestamp`` text (ISO 8601, seconds)."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def or_list(allowed: Iterable[str]) -> str:
+    """Spell choices for a message: 'a, b or c'."""
+    items = list(allowed)
+    return ", ".join(items[:-1]) + " or " + items[-1] if len(items) > 1 else "".join(items)
+
+
+def check_choice(what: str, value: object, allowed: Iterable[str]) -> None:
+    """Raise UsageError 'unknown WHAT VALUE; choose from ...' unless value is allowed."""
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise UsageError(f"unknown {what} {value!r}; choose from {', '.join(allowed)}")
+
+
+def resolve_device(requested: str, check_cuda: bool = True) -> str:
+    """Return the device a request names: 'auto' is cuda where torch sees one, else cpu.
+
+    ``cuda:N`` is accepted. ``check_cuda=False`` leaves the CUDA check to where the work runs
+    (a Ray worker). torch is imported here, not at module level, and only when CUDA matters.
+    """
+    base, _, index = requested.partition(":")
+    if requested not in DEVICE_CHOICES and not (base == "cuda" and index.isdigit()):
+        raise UsageError(f"unknown device {requested!r}; choose {or_list(DEVICE_CHOICES)}")
+    if requested == "cpu":
+        return requested
+    import torch
+
+    has_cuda = torch.cuda.is_available()
+    if requested == "auto":
+        return "cuda" if has_cuda else "cpu"
+    if check_cuda and not has_cuda:
+        raise UsageError(f"--device {requested} given, but torch sees no CUDA device; use --device cpu (or auto)")
+    return requested
