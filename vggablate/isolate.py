@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-ERROR_TYPES = ("oom", "timeout", "crash", "exception")
 # CUDA's allocator says "out of memory"; cuBLAS and cuDNN handles that cannot get memory say
 # CUBLAS_STATUS_ALLOC_FAILED / CUDNN_STATUS_ALLOC_FAILED; the host allocator "cannot allocate memory".
 _OOM_TEXT = ("out of memory", "can't allocate memory", "cannot allocate memory", "alloc_failed")
@@ -25,7 +24,7 @@ _OOM_TEXT = ("out of memory", "can't allocate memory", "cannot allocate memory",
 
 @dataclass(frozen=True)
 class Isolated:
-    """The outcome of an isolated call: a value, or an error of one of ERROR_TYPES."""
+    """The outcome of an isolated call: a value, or an error of one of schema.ERROR_TYPES."""
 
     value: Any = None
     error: str | None = None  # one line
