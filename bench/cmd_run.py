@@ -63,7 +63,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def flag_layer(args: argparse.Namespace) -> dict:
     """The sweep fields given as flags (None where not given)."""
     from bench.common import choice_list, int_list
-    from vggablate.sweepconfig import METRICS, MODES, PRECISIONS
+    from vggablate.schema import MODES, PRECISIONS
+    from vggablate.sweepconfig import METRICS, from_mapping
 
     def widths(text: str) -> tuple[float, ...]:
         items = split_list(text, "width")
@@ -84,7 +85,6 @@ def flag_layer(args: argparse.Namespace) -> dict:
         "width": widths,
         "arch_files": tuple,
     }
-    rename = {"precision": "precisions", "mode": "modes", "width": "widths"}
     out = {}
     keys = ("archs", "metrics", "batch_sizes", "input_size", "precision", "channels_last", "compile", "mode",
             "dataset", "data_dir", "download", "epochs", "seeds", "width", "head", "batch_norm", "num_classes",
@@ -92,8 +92,8 @@ def flag_layer(args: argparse.Namespace) -> dict:
     for key in keys:
         value = getattr(args, key)
         if value is not None:
-            out[rename.get(key, key)] = conv[key](value) if key in conv else value
-    return out
+            out[key] = conv[key](value) if key in conv else value
+    return from_mapping(out, "flags")  # the flags' singular names become SweepConfig's plural fields there
 
 
 def device_and_reason(requested: str, cuda_here: bool = True) -> tuple[str, str]:
