@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from bench.common import add_model_options, load_arch_files, positive_float, positive_int
 from vggablate.errors import UsageError
+from vggablate.schema import SCHEDULE_ALIASES, SCHEDULES
 from vggablate.words import plural
 
 if TYPE_CHECKING:
@@ -32,7 +33,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seeds", type=positive_int, default=1, help="runs per arch, seeds 0..N-1 (default 1)")
     p.add_argument("--batch-size", type=positive_int, help="train batch size (default per data set)")
     p.add_argument("--lr", type=positive_float, help="peak learning rate (default per data set)")
-    p.add_argument("--schedule", choices=("onecycle", "cosine"), help="learning-rate schedule after warm-up")
+    p.add_argument("--schedule", choices=(*SCHEDULES, *SCHEDULE_ALIASES), metavar="{" + ",".join(SCHEDULES) + "}",
+                   help="learning-rate decay after the linear warm-up (default per data set; "
+                   "onecycle: the old name of linear)")  # fmt: skip
     p.add_argument("--target-top1", type=positive_float, help="report the time to reach this test top-1 (percent)")
     p.add_argument("--device", default="auto", help="cpu | cuda | auto (default auto)")
     p.add_argument("--data-dir", help="where CIFAR lives or is downloaded (default ~/.cache/vggablate)")

@@ -168,7 +168,7 @@ def accuracy_row(arch: str, seed: int) -> dict:
         "train_time_s": 80.0 + 6 * CONV_LAYERS[arch], "train_ips": 50000 * EPOCHS / (80.0 + 6 * CONV_LAYERS[arch]),
         "time_to_target_s": None, "target_top1": None, "epochs": EPOCHS, "steps": 98 * EPOCHS,
         "train_batch_size": 512, "lr": 0.1, "momentum": 0.9, "weight_decay": 5e-4, "label_smoothing": 0.0,
-        "schedule": "onecycle", "warmup_epochs": 1, "curve": curve,
+        "schedule": "linear", "warmup_epochs": 1, "curve": curve,
     }  # fmt: skip
 
 

@@ -48,16 +48,28 @@ def test_result_fields_are_the_accuracy_columns():
 
 
 def test_lr_schedule_warms_up_and_decays_to_zero():
-    assert lr_factor(0, 100, 10, "onecycle") == pytest.approx(0.1)
-    assert lr_factor(9, 100, 10, "onecycle") == pytest.approx(1.0)
+    assert lr_factor(0, 100, 10, "linear") == pytest.approx(0.1)
+    assert lr_factor(9, 100, 10, "linear") == pytest.approx(1.0)
     assert lr_factor(10, 100, 10, "cosine") == pytest.approx(1.0)
-    assert lr_factor(99, 100, 10, "onecycle") < 0.02 and lr_factor(99, 100, 10, "cosine") < 0.001
+    assert lr_factor(99, 100, 10, "linear") < 0.02 and lr_factor(99, 100, 10, "cosine") < 0.001
     assert lr_factor(55, 100, 10, "cosine") == pytest.approx(0.5)
+    # "onecycle", the linear schedule's old name, still reads (it was never torch's OneCycleLR).
+    assert lr_factor(50, 100, 10, "onecycle") == lr_factor(50, 100, 10, "linear")
+
+
+def test_schedule_rename_keeps_accuracy_trial_ids():
+    from vggablate import get_arch
+    from vggablate.trial import Trial, trial_id
+
+    recipe = default_train_config("digits", "cpu")
+    trial = Trial(get_arch("vgg11"), kind="accuracy", dataset="digits", train=recipe, mode="train")
+    # The id this trial had before "onecycle" became "linear": old run folders still resume.
+    assert trial_id(trial) == "b17a7169474774e4"
 
 
 def test_defaults_per_dataset():
     cpu = default_train_config("digits", "cpu")
-    assert cpu.width == 0.125 and cpu.epochs > 0 and cpu.schedule == "onecycle"
+    assert cpu.width == 0.125 and cpu.epochs > 0 and cpu.schedule == "linear"
     assert default_train_config("digits", "cuda").width is None
     assert default_train_config("cifar10", "cuda").epochs >= 10
     assert default_train_config("imagefolder:/x", "cpu").schedule == "cosine"

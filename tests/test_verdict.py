@@ -2,7 +2,7 @@
 
 import pytest
 
-from vggablate.verdict import CONTRADICTED, HOLDS, INCONCLUSIVE, combine, compare
+from vggablate.verdict import CONTRADICTED, HOLDS, INCONCLUSIVE, combine, judge
 
 LOW = [80.0, 80.5, 79.5, 80.2]
 HIGH = [90.0, 90.4, 89.6, 90.1]
@@ -11,29 +11,29 @@ NOISY_HIGH = [72.0, 92.0, 82.0]
 
 
 def test_better_holds_and_flips():
-    assert compare("a", LOW, "b", HIGH, "b>a").verdict == HOLDS
-    assert compare("a", HIGH, "b", LOW, "b>a").verdict == CONTRADICTED
+    assert judge("a", LOW, "b", HIGH, "b>a").verdict == HOLDS
+    assert judge("a", HIGH, "b", LOW, "b>a").verdict == CONTRADICTED
 
 
 def test_better_inconclusive_with_overlap_and_advice():
-    c = compare("a", NOISY_LOW, "b", NOISY_HIGH, "b>a")
+    c = judge("a", NOISY_LOW, "b", NOISY_HIGH, "b>a")
     assert c.verdict == INCONCLUSIVE
     assert "seeds per side" in c.advice
     assert c.diff.lo < 0 < c.diff.hi
 
 
 def test_single_seed_is_inconclusive():
-    c = compare("a", [80.0], "b", [90.0], "b>a")
+    c = judge("a", [80.0], "b", [90.0], "b>a")
     assert c.verdict == INCONCLUSIVE and "at least 2 seeds" in c.advice
 
 
 def test_no_gain_claim():
     a = [80.0, 80.1, 80.05, 80.05]
     same = [80.05, 80.0, 80.1, 80.05]
-    assert compare("a", a, "b", same, "b<=a").verdict == HOLDS
-    assert compare("a", LOW, "b", HIGH, "b<=a").verdict == CONTRADICTED
-    assert compare("a", HIGH, "b", LOW, "b<=a").verdict == HOLDS
-    assert compare("a", NOISY_LOW, "b", NOISY_HIGH, "b<=a").verdict == INCONCLUSIVE
+    assert judge("a", a, "b", same, "b<=a").verdict == HOLDS
+    assert judge("a", LOW, "b", HIGH, "b<=a").verdict == CONTRADICTED
+    assert judge("a", HIGH, "b", LOW, "b<=a").verdict == HOLDS
+    assert judge("a", NOISY_LOW, "b", NOISY_HIGH, "b<=a").verdict == INCONCLUSIVE
 
 
 def test_combine():
@@ -45,17 +45,17 @@ def test_combine():
 
 def test_bad_expectation():
     with pytest.raises(ValueError):
-        compare("a", LOW, "b", HIGH, "b>>a")
+        judge("a", LOW, "b", HIGH, "b>>a")
 
 
 def test_archs_at_chance_are_inconclusive():
     at_chance = [10.0, 10.0, 10.3]
-    c = compare("a", at_chance, "b", [9.8, 10.1, 10.0], "b<=a", chance=10.0)
+    c = judge("a", at_chance, "b", [9.8, 10.1, 10.0], "b<=a", chance=10.0)
     assert c.verdict == INCONCLUSIVE and "neither arch learned" in c.advice
     # One side learning is a result, not a failure of the budget.
-    assert compare("a", at_chance, "b", HIGH, "b>a", chance=10.0).verdict == HOLDS
+    assert judge("a", at_chance, "b", HIGH, "b>a", chance=10.0).verdict == HOLDS
 
 
 def test_ceiling_advice():
-    c = compare("a", [99.2, 98.9, 99.5], "b", [99.4, 99.0, 98.8], "b>a")
+    c = judge("a", [99.2, 98.9, 99.5], "b", [99.4, 99.0, 98.8], "b>a")
     assert c.verdict == INCONCLUSIVE and "ceiling" in c.advice

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from vggablate.analysis import analyse, layer_table
 from vggablate.registry import get_arch
-from vggablate.verdict import HOLDS, Comparison, combine, compare
+from vggablate.verdict import HOLDS, Judgement, combine, judge
 
 DOES_NOT_HOLD = "does not hold"
 PAPER_CONFIG = {"A": "vgg11", "A-LRN": "vgg11_lrn", "B": "vgg13", "C": "vgg16_c", "D": "vgg16", "E": "vgg19"}
@@ -107,7 +107,7 @@ def _seeds(top1: dict[str, list[float]], name: str) -> list[float]:
     return top1.get(name, [])
 
 
-def _fmt(c: Comparison) -> str:
+def _fmt(c: Judgement) -> str:
     a, b, d = c.a_ci, c.b_ci, c.diff
     return (f"{c.a} {a.mean:.2f}±{a.half_width:.2f} (n={a.n}) vs {c.b} {b.mean:.2f}±{b.half_width:.2f} "
             f"(n={b.n}); diff {d.diff:+.2f} [{d.lo:+.2f}, {d.hi:+.2f}]")  # fmt: skip
@@ -132,11 +132,11 @@ ACCURACY_CLAIMS = (
 
 def accuracy_claims(
     top1: dict[str, list[float]], budget: str, chance: float | None = None
-) -> tuple[list[ClaimRow], list[Comparison]]:
+) -> tuple[list[ClaimRow], list[Judgement]]:
     """Judge each accuracy claim from top-1 per seed per arch; return claim rows and the comparisons."""
     rows, comps = [], []
     for claim, title, source, paper, parts in ACCURACY_CLAIMS:
-        here = [compare(a, _seeds(top1, a), b, _seeds(top1, b), expect, chance=chance)
+        here = [judge(a, _seeds(top1, a), b, _seeds(top1, b), expect, chance=chance)
                 for a, b, expect in parts if top1.get(a) and top1.get(b)]  # fmt: skip
         if not here:
             continue

@@ -73,11 +73,11 @@ class RayExecutor:
                 while (trial := pick(queue, [t for t, _ in running.values()], room)) is not None:
                     queue.remove(trial)
                     options = task_options(trial, self.cpus_per_trial, slots)
-                    running[task.options(**options).remote(self.runner, trial, self.timeout_s)] = (trial, _now())
+                    running[task.options(**options).remote(self.runner, trial, self.timeout_s)] = (trial, _clock())
                     progress.start(trial)
                 (ref,), _ = ray.wait(list(running), num_returns=1)
                 trial, submitted = running.pop(ref)
-                rows = result_rows(ray, ref, trial, _now() - submitted)
+                rows = result_rows(ray, ref, trial, _clock() - submitted)
                 on_rows(trial, rows)
                 progress.finish(trial, rows)
         except BaseException:  # Ctrl-C, or a journal that cannot be written: stop the cluster's work too
@@ -232,5 +232,5 @@ def _first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def _now() -> float:
+def _clock() -> float:
     return time.perf_counter()

@@ -24,7 +24,10 @@ ERROR_TYPES = ("oom", "timeout", "crash", "exception")
 # An OOM is a measurement (the model does not fit at that batch size); these are not, so
 # `--resume --retry-errors` runs them again.
 RETRYABLE_ERRORS = frozenset({"timeout", "crash", "exception"})
-SCHEDULES = ("onecycle", "cosine")
+# "linear": linear warm-up, then linear decay to 0. It was called "onecycle", but it is not torch's
+# OneCycleLR (cosine annealing, cycled momentum); the old name is still read from flags and configs.
+SCHEDULES = ("linear", "cosine")
+SCHEDULE_ALIASES = {"onecycle": "linear"}
 
 # The columns of a row. A producer writes exactly ROW_COLUMNS (plus env and figures); the sweep
 # adds ``attempt``. SETTINGS is the spec's part, then the run's, then the outcome's.
@@ -104,6 +107,13 @@ def check_choice(what: str, value: object, allowed: Iterable[str]) -> None:
     allowed = tuple(allowed)
     if value not in allowed:
         raise UsageError(f"unknown {what} {value!r}; choose from {', '.join(allowed)}")
+
+
+def schedule_name(name: str) -> str:
+    """Return a schedule's current name (an old 'onecycle' is 'linear'); raise UsageError if unknown."""
+    name = SCHEDULE_ALIASES.get(name, name)
+    check_choice("schedule", name, SCHEDULES)
+    return name
 
 
 def resolve_device(requested: str, check_cuda: bool = True) -> str:

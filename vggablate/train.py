@@ -1,6 +1,6 @@
 """Short-run training: TrainConfig, per-dataset defaults, train_and_evaluate and accuracy_row.
 
-SGD with Nesterov momentum, label smoothing and a warm-up + one-cycle or cosine schedule.
+SGD with Nesterov momentum, label smoothing and a warm-up + linear or cosine decay.
 In-memory data sets train from the device (vggablate.data.DeviceLoader), so a step does no
 host work; on CUDA the model runs channels_last under bf16 autocast.
 """
@@ -24,7 +24,7 @@ from vggablate.errors import UsageError
 from vggablate.evaluate import evaluate_model
 from vggablate.measure.latency import precision_flags
 from vggablate.model import build_model
-from vggablate.schema import SCHEDULES, check_choice, resolve_device, setting_columns
+from vggablate.schema import resolve_device, schedule_name, setting_columns
 from vggablate.spec import ArchSpec, validate
 from vggablate.words import plural
 
@@ -45,7 +45,7 @@ class TrainConfig:
     momentum: float = 0.9  # Nesterov momentum
     weight_decay: float = 5e-4  # on every parameter
     label_smoothing: float = 0.1
-    schedule: str = "onecycle"  # onecycle: linear warm-up, then linear decay to 0; cosine: warm-up, cosine to 0
+    schedule: str = "linear"  # linear: linear warm-up, then linear decay to 0; cosine: warm-up, cosine to 0
     warmup_epochs: float = 1.0
     target_top1: float | None = None  # report the training time to reach this test top-1 (percent)
     width: float | None = None  # channel multiplier to train at; None keeps the spec's own
@@ -86,9 +86,9 @@ def default_train_config(dataset: str, device: str) -> TrainConfig:
     """Return the recipe a user gets without tuning, per data set and device."""
     cuda = device.startswith("cuda")
     if dataset == "digits":
-        # CPU, width 1/8: vgg11 ~99% in ~20 s on 2 cores, vgg19 96-99% in < 60 s (docs/benchmarks.md).
-        # Batch 32 and lr 0.02: the deep nets without BatchNorm sit at chance for epochs with fewer,
-        # larger steps (vgg16 stayed at 10% with batch 128, lr 0.05).
+        # Width 1/8 so a CPU run takes seconds; batch 32 and lr 0.02 because the deep nets without
+        # BatchNorm sit at chance for epochs with fewer, larger steps (the runs: docs/benchmarks.md,
+        # "CPU, digits, default recipe").
         return TrainConfig(epochs=15, batch_size=32, lr=0.02, warmup_epochs=1, **_cpu_narrowing(cuda, 0.125))
     if dataset in ("cifar10", "cifar100"):
         # CUDA: the target is vgg11_bn >= 90% on CIFAR-10; CPU gets a narrow net and a few epochs.
@@ -154,11 +154,11 @@ def seed_everything(seed: int) -> None:
 
 
 def lr_factor(step: int, total: int, warmup: int, schedule: str) -> float:
-    """Return the learning-rate multiplier for a step: linear warm-up, then one-cycle or cosine decay."""
+    """Return the learning-rate multiplier for a step: linear warm-up, then linear or cosine decay to 0."""
     if step < warmup:
         return (step + 1) / warmup
     progress = (step - warmup) / max(1, total - warmup)
-    return 1.0 - progress if schedule == "onecycle" else 0.5 * (1.0 + math.cos(math.pi * progress))
+    return 1.0 - progress if schedule_name(schedule) == "linear" else 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
 def make_loaders(data: Any, cfg: TrainConfig, device: str, seed: int) -> tuple[Any, Any]:
@@ -199,7 +199,7 @@ def train_and_evaluate(
 def _train_and_evaluate(
     spec: ArchSpec, data: Any, cfg: TrainConfig, device: str, seed: int, progress: bool
 ) -> TrainResult:
-    check_choice("schedule", cfg.schedule, SCHEDULES)
+    schedule_name(cfg.schedule)  # refuse an unknown schedule before any work
     if (spec.num_classes, spec.in_channels) != (data.num_classes, data.in_channels):
         classes = plural(spec.num_classes, "class", "classes")
         raise UsageError(f"{spec.name} has {classes}, the data {data.num_classes}; use prepare_spec")
@@ -259,7 +259,7 @@ def _train_and_evaluate(
         momentum=cfg.momentum,
         weight_decay=cfg.weight_decay,
         label_smoothing=cfg.label_smoothing,
-        schedule=cfg.schedule,
+        schedule=schedule_name(cfg.schedule),
         warmup_epochs=cfg.warmup_epochs,
         curve=curve,
     )

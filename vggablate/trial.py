@@ -10,6 +10,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -33,6 +34,9 @@ from vggablate.schema import (
     utc_timestamp,
 )
 from vggablate.spec import ArchSpec, validate
+
+if TYPE_CHECKING:  # train.py imports the data and training stack: only accuracy trials need it at run time
+    from vggablate.train import TrainConfig
 
 # Set to "1" by a driver on a terminal: an accuracy trial's worker then shows its own progress bar.
 PROGRESS_ENV = "VGGABLATE_TRIAL_PROGRESS"
@@ -61,7 +65,7 @@ class Trial:
     budget_s: float = 2.0  # latency: sampling time budget
     target_rel_ci: float = 0.01  # latency: stop once the median's 95% CI is within +-1%
     threads: int | None = None  # CPU intra-op threads; None: torch's default
-    train: object | None = None  # accuracy: the training config (TrainConfig)
+    train: TrainConfig | None = None  # accuracy: the training recipe
     data_dir: str | None = None  # accuracy: where the data set is cached; where, not what: not in trial_id
     download: bool = True  # accuracy: fetch a missing data set (False: fail); how, not what: not in trial_id
 
@@ -71,6 +75,10 @@ def trial_settings(trial: Trial) -> dict:
     spec = {f.name: getattr(trial.spec, f.name) for f in fields(ArchSpec) if f.name not in _SPEC_NOT_SETTINGS}
     own = {f.name: getattr(trial, f.name) for f in fields(Trial) if f.name not in ("spec", "train", *_NOT_SETTINGS)}
     train = dataclasses.asdict(trial.train) if dataclasses.is_dataclass(trial.train) else trial.train
+    if isinstance(train, dict) and train.get("schedule") == "linear":
+        # Hashed under its old name "onecycle": trial ids made before the rename stay valid, so run
+        # folders journaled then still resume.
+        train = {**train, "schedule": "onecycle"}
     return {"arch": trial.spec.name, "cfg": trial.spec.cfg_str, **spec, **own, "train": train}
 
 

@@ -23,7 +23,7 @@ CEILING = 98.0  # top-1 (%): two archs both above it are at the data set's ceili
 
 
 @dataclass(frozen=True)
-class Comparison:
+class Judgement:
     """Two sides of a claim, their CIs, the difference (b - a) and the verdict."""
 
     a: str
@@ -47,7 +47,7 @@ def seeds_needed(a: MeanCI, b: MeanCI, effect: float) -> int | None:
     return max(a.n, b.n, math.ceil(4 * var / effect**2) + 1)
 
 
-def compare(
+def judge(
     a_name: str,
     a: Sequence[float],
     b_name: str,
@@ -55,7 +55,7 @@ def compare(
     expect: str,
     margin: float = NO_GAIN_MARGIN,
     chance: float | None = None,
-) -> Comparison:
+) -> Judgement:
     """Compare b against a (top-1 per seed) and compute the verdict for the expected direction.
 
     ``chance`` (top-1 of guessing, 100 / classes): when neither side rises above it, the budget
@@ -65,7 +65,7 @@ def compare(
     d = welch_diff_ci(a, b)
     if chance is not None and max(a_ci.mean, b_ci.mean) < chance + NOT_LEARNED_MARGIN:
         advice = f"neither arch learned (top-1 near chance, {chance:.0f}%): more epochs"
-        return Comparison(a_name, b_name, a_ci, b_ci, d, expect, INCONCLUSIVE, advice)
+        return Judgement(a_name, b_name, a_ci, b_ci, d, expect, INCONCLUSIVE, advice)
     if expect == "b>a":
         verdict = HOLDS if d.lo > 0 else CONTRADICTED if d.hi < 0 else INCONCLUSIVE
         effect = d.diff
@@ -84,7 +84,7 @@ def compare(
             advice += " or more epochs (a larger budget separates the archs more)"
             if min(a_ci.mean, b_ci.mean) >= CEILING:
                 advice = "both at the data set's ceiling: a harder one (--budget cifar) separates them; or " + advice
-    return Comparison(a_name, b_name, a_ci, b_ci, d, expect, verdict, advice)
+    return Judgement(a_name, b_name, a_ci, b_ci, d, expect, verdict, advice)
 
 
 def combine(verdicts: Sequence[str]) -> str:

@@ -14,7 +14,7 @@ from matplotlib.patches import Patch
 from vggablate.report.html import Image, Section, image_html
 from vggablate.report.plotkit import RC, Palette, arch_palette, ci_yerr, new_fig, percent_axis
 from vggablate.report.plots import render
-from vggablate.report.summary import to_markdown
+from vggablate.report.summary import markdown_table
 from vggablate.stats import mean_ci
 
 COLUMNS = ("claim", "title", "source", "paper", "measured", "verdict", "note")
@@ -28,7 +28,7 @@ def claims_frame(rows: Sequence) -> pd.DataFrame:
 
 def claims_markdown(rows: Sequence, header: str) -> str:
     """Return claims.md: the budget line and one table row per claim."""
-    return f"# VGG paper claims\n\n{header}\n\n{to_markdown(claims_frame(rows))}\n"
+    return f"# VGG paper claims\n\n{header}\n\n{markdown_table(claims_frame(rows))}\n"
 
 
 def accuracy_plot(title: str, archs: list[str], top1: dict[str, list[float]], pal: Palette) -> Figure | None:

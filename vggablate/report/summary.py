@@ -145,7 +145,7 @@ def summary_tables(frame: pd.DataFrame) -> list[Table]:
     return [t for t in tables if not t.frame.empty and len(t.frame.columns) > 1]
 
 
-def to_markdown(frame: pd.DataFrame) -> str:
+def markdown_table(frame: pd.DataFrame) -> str:
     """Render a table of strings as a GitHub Markdown table (numbers right-aligned)."""
     cols = [str(c) for c in frame.columns]
     cells = [[_md_cell(v) for v in row] for row in frame.itertuples(index=False)]
@@ -175,7 +175,7 @@ def summary_markdown(title: str, header: dict[str, str], tables: list[Table]) ->
     if not tables:
         parts += ["_No rows with figures yet._", ""]
     for t in tables:
-        parts += [f"## {t.title}", "", to_markdown(t.frame), ""]
+        parts += [f"## {t.title}", "", markdown_table(t.frame), ""]
         if t.note:
             parts += [f"_{t.note}_", ""]
     return "\n".join(parts)

@@ -50,7 +50,7 @@ def error_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["error"].notna()] if "error" in frame else frame.iloc[0:0]
 
 
-def setting_label(row: pd.Series) -> str:
+def run_label(row: pd.Series) -> str:
     """Name a latency/memory/training setting compactly, e.g. 'cuda bf16 train cl compiled'."""
     parts = [row.get(k) for k in ("device", "precision", "mode")]
     label = " ".join(str(p) for p in parts if isinstance(p, str))
@@ -67,7 +67,7 @@ def setting_label(row: pd.Series) -> str:
 def with_setting(frame: pd.DataFrame) -> pd.DataFrame:
     """Return frame with a `setting` column (empty frames pass through)."""
     frame = frame.copy()
-    frame["setting"] = [setting_label(r) for _, r in frame.iterrows()] if len(frame) else []
+    frame["setting"] = [run_label(r) for _, r in frame.iterrows()] if len(frame) else []
     return frame
 
 
@@ -256,7 +256,7 @@ def _error_setting(row: pd.Series) -> str:
     # A failed training trial's input_size and batch_size are the sweep's latency defaults, not its
     # recipe's (the trainer fits them to the data set): name the data set instead of a wrong size.
     if row.get("kind") != "accuracy":
-        return setting_label(row)
+        return run_label(row)
     label = " ".join(str(row[k]) for k in ("device", "precision") if isinstance(row.get(k), str))
     dataset = row.get("dataset")
     return f"{label} train on {dataset}" if isinstance(dataset, str) else f"{label} train"
