@@ -44,11 +44,15 @@ def _entry(path: Path, name: str, body: object) -> ArchSpec:
 
 
 def load_arch_file(path: str | Path) -> list[str]:
-    """Register the archs of a TOML file (re-registering the same file is a no-op); return their names."""
-    names = []
-    for spec in read_arch_file(path):
+    """Register the archs of a TOML file; return their names.
+
+    A name already registered (by the library or an earlier load of this file) is refused, and then
+    none of the file's archs is registered; ``sweep.register_arch_files`` skips a file loaded before.
+    """
+    specs = read_arch_file(path)
+    for spec in specs:
         if is_registered(spec.name):
             raise UsageError(f"arch file {str(path)!r}: {spec.name!r} is already registered; rename it")
+    for spec in specs:
         register_spec(spec)
-        names.append(spec.name)
-    return names
+    return [spec.name for spec in specs]

@@ -38,8 +38,8 @@ def collect_env(device: str = "cpu", start_cuda: bool = False) -> dict:
 
 def load_average() -> float | None:
     """Return the 1-minute load average (runnable processes, all CPUs); None where the OS has none."""
-    # Under contention CPU latency is inflated (48 ms vs 0.28 ms idle, seen on a shared 2-core box):
-    # the column lets a report tell a slow model from a busy machine.
+    # Contention inflates CPU latency many times over (docs/benchmarks.md, "Timer agreement"): the
+    # column lets a report tell a slow model from a busy machine.
     try:
         return os.getloadavg()[0]
     except (AttributeError, OSError):  # Windows has no getloadavg
