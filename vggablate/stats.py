@@ -1,4 +1,4 @@
-"""Small-sample statistics for multi-seed results: Student-t CIs and Welch's difference CI."""
+"""Small-sample statistics for multi-seed results: Student-t CIs and Welch's difference CI (scipy.stats)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from scipy import stats as _st
 
 
@@ -28,16 +29,12 @@ class MeanCI:
 
 def mean_ci(values: Sequence[float], level: float = 0.95) -> MeanCI:
     """Return the mean and Student-t CI of the values (nan bounds when n < 2)."""
-    xs = [float(v) for v in values if v is not None and not math.isnan(float(v))]
-    n = len(xs)
-    if n == 0:
-        return MeanCI(0, math.nan, math.nan, math.nan, math.nan, level)
-    mean = sum(xs) / n
-    if n < 2:
-        return MeanCI(n, mean, math.nan, math.nan, math.nan, level)
-    std = math.sqrt(sum((x - mean) ** 2 for x in xs) / (n - 1))
-    half = float(_st.t.ppf(0.5 + level / 2, n - 1)) * std / math.sqrt(n)
-    return MeanCI(n, mean, std, mean - half, mean + half, level)
+    xs = _finite(values)
+    if xs.size < 2:
+        mean = float(xs.mean()) if xs.size else math.nan
+        return MeanCI(xs.size, mean, math.nan, math.nan, math.nan, level)
+    ci = _st.ttest_1samp(xs, 0.0).confidence_interval(level)
+    return MeanCI(xs.size, float(xs.mean()), float(xs.std(ddof=1)), float(ci.low), float(ci.high), level)
 
 
 @dataclass(frozen=True)
@@ -54,15 +51,19 @@ class DiffCI:
 
 def welch_diff_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> DiffCI:
     """Return mean(b) - mean(a) with Welch's CI and two-sided p-value (nan when a side has n < 2)."""
-    ca, cb = mean_ci(a, level), mean_ci(b, level)
-    diff = cb.mean - ca.mean
-    if ca.n < 2 or cb.n < 2:
+    xa, xb = _finite(a), _finite(b)
+    diff = (float(xb.mean()) if xb.size else math.nan) - (float(xa.mean()) if xa.size else math.nan)
+    if xa.size < 2 or xb.size < 2:
         return DiffCI(diff, math.nan, math.nan, math.nan, math.nan, level)
-    va, vb = ca.std**2 / ca.n, cb.std**2 / cb.n
-    se = math.sqrt(va + vb)
-    if se == 0:  # identical constant samples: the difference is exact
+    if xa.var(ddof=1) == 0 and xb.var(ddof=1) == 0:
+        # Constant samples: the difference is exact (scipy would divide by a zero standard error).
         return DiffCI(diff, diff, diff, math.inf, 0.0 if diff else 1.0, level)
-    df = (va + vb) ** 2 / (va**2 / (ca.n - 1) + vb**2 / (cb.n - 1))
-    half = float(_st.t.ppf(0.5 + level / 2, df)) * se
-    p = 2 * float(_st.t.sf(abs(diff) / se, df))
-    return DiffCI(diff, diff - half, diff + half, df, p, level)
+    test = _st.ttest_ind(xb, xa, equal_var=False)
+    ci = test.confidence_interval(level)
+    return DiffCI(diff, float(ci.low), float(ci.high), float(test.df), float(test.pvalue), level)
+
+
+def _finite(values: Sequence[float]) -> np.ndarray:
+    """Return the values as floats, None and NaN left out (a failed seed has no top-1)."""
+    xs = np.asarray([float(v) for v in values if v is not None], dtype=np.float64)
+    return xs[~np.isnan(xs)]
