@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import replace
 
-from vggablate.registry import register_arch
 from vggablate.rewrite import large_kernel, match_compute
 from vggablate.spec import ArchSpec, parse_cfg
 
@@ -39,19 +40,20 @@ def _large(base: str, cap: int, batch_norm: bool) -> ArchSpec:
     return large_kernel(spec, cap, name=f"{base}_k{cap}" + ("_bn" if batch_norm else ""))
 
 
+@functools.cache  # the width search analyses the net 60 times (~10 ms): once per process is enough
 def _matched(base: str, cap: int, batch_norm: bool) -> ArchSpec:
     spec = match_compute(_large(base, cap, batch_norm), _base(base, batch_norm), by="macs")
     return replace(spec, name=f"{base}_k{cap}_cm" + ("_bn" if batch_norm else ""))
 
 
-def _register_all() -> None:
+def builtin_archs() -> dict[str, Callable[[], ArchSpec]]:
+    """Return the standard archs' builders by name, for the registry to start from."""
+    builders: dict[str, Callable[[], ArchSpec]] = {}
     for bn in (False, True):
         suffix = "_bn" if bn else ""
         for name in CFGS:
-            register_arch(name + suffix)(lambda name=name, bn=bn: _base(name, bn))
+            builders[name + suffix] = functools.partial(_base, name, bn)
         for base, cap in LARGE_KERNEL:
-            register_arch(f"{base}_k{cap}{suffix}")(lambda b=base, c=cap, bn=bn: _large(b, c, bn))
-            register_arch(f"{base}_k{cap}_cm{suffix}")(lambda b=base, c=cap, bn=bn: _matched(b, c, bn))
-
-
-_register_all()
+            builders[f"{base}_k{cap}{suffix}"] = functools.partial(_large, base, cap, bn)
+            builders[f"{base}_k{cap}_cm{suffix}"] = functools.partial(_matched, base, cap, bn)
+    return builders

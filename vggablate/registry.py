@@ -1,4 +1,8 @@
-"""A torchvision-style registry of named archs: register_arch / get_arch / list_archs."""
+"""A torchvision-style registry of named archs: register_arch / get_arch / list_archs.
+
+It starts filled with the standard archs (vggablate.archs, which imports no torch and does no
+work until an arch is built); archs registered later may not reuse their names.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,17 @@ import fnmatch
 import re
 from collections.abc import Callable
 
+from vggablate.archs import builtin_archs
 from vggablate.errors import UsageError
 from vggablate.spec import ArchSpec
 
-_ARCHS: dict[str, Callable[[], ArchSpec]] = {}
+_ARCHS: dict[str, Callable[[], ArchSpec]] = builtin_archs()
 
 
 def register_arch(name: str) -> Callable[[Callable[[], ArchSpec]], Callable[[], ArchSpec]]:
     """Register a zero-argument builder of an ArchSpec under a unique name."""
 
     def wrap(fn: Callable[[], ArchSpec]) -> Callable[[], ArchSpec]:
-        _builtins()  # a user's name must not shadow a standard arch registered later
         if name in _ARCHS:
             raise ValueError(f"an arch named {name!r} is already registered")
         _ARCHS[name] = fn
@@ -32,14 +36,8 @@ def register_spec(spec: ArchSpec) -> ArchSpec:
     return spec
 
 
-def _builtins() -> None:
-    # The standard archs register on first use, so importing the registry stays cheap.
-    import vggablate.archs  # noqa: F401
-
-
 def get_arch(name: str) -> ArchSpec:
     """Return the spec registered under ``name``; suggest close names when unknown."""
-    _builtins()
     try:
         return _ARCHS[name]()
     except KeyError:
@@ -48,7 +46,6 @@ def get_arch(name: str) -> ArchSpec:
 
 def suggest(name: str) -> str:
     """Return a hint for an unknown name: the closest registered names, case ignored, or the list command."""
-    _builtins()
     lower = {n.lower(): n for n in _ARCHS}
     exact = [n for n in _ARCHS if n.lower() == name.lower()]
     close = exact or [lower[n] for n in difflib.get_close_matches(name.lower(), lower, n=3, cutoff=0.5)]
@@ -57,13 +54,11 @@ def suggest(name: str) -> str:
 
 def is_registered(name: str) -> bool:
     """Say whether ``name`` is a registered arch."""
-    _builtins()
     return name in _ARCHS
 
 
 def list_archs(pattern: str = "*") -> list[str]:
     """List the registered names matching a glob pattern, sorted naturally."""
-    _builtins()
     return sorted((n for n in _ARCHS if fnmatch.fnmatchcase(n, pattern)), key=_natural_key)
 
 
