@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import replace
-from pathlib import Path
 
 from bench.common import positive_float, positive_int
 
@@ -59,7 +57,7 @@ def main(args: argparse.Namespace) -> int:
         # More seeds run just the new trials; anything else would invalidate the trials done.
         grow = _changes(overrides)
         plan = (
-            _grow(args.resume, saved, overrides, args.retry_errors)
+            runner.plan_more_seeds(args.resume, overrides, args.retry_errors)
             if grow
             else runner.plan_resume(args.resume, retry_errors=args.retry_errors)
         )
@@ -104,22 +102,6 @@ TRAIN_IMAGES = {"digits": 1437, "cifar10": 50000, "cifar100": 50000, "synthetic"
 
 def _changes(overrides: dict) -> bool:
     return any(v is not None for k, v in overrides.items() if k != "data_dir")
-
-
-def _grow(run_dir, saved, overrides: dict, retry_errors: bool = False):
-    """Resume with more seeds: keep the folder and its trials, save the grown config, run the new seeds."""
-    from vggablate import runner, sweep
-    from vggablate.errors import UsageError
-    from vggablate.records import atomic_write_text
-    from vggablate.sweepconfig import to_toml
-
-    grown = replace(saved, **{k: v for k, v in overrides.items() if v is not None})
-    diff = set(sweep.differences(saved, grown)) - {"seeds", "data_dir"}
-    if diff or grown.seeds < saved.seeds:
-        what = ", ".join(sorted(diff)) or "fewer seeds"
-        raise UsageError(f"--resume can only add seeds (the trials done stay valid), not {what}; start a new run")
-    atomic_write_text(Path(run_dir) / "config.toml", to_toml(grown))
-    return runner.plan_resume(run_dir, retry_errors=retry_errors)
 
 
 def _estimate(plan, recipe) -> float:

@@ -6,7 +6,6 @@ error rows); the cost and static claims are exact arithmetic on the analytic tab
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,11 +22,12 @@ from vggablate.claims import (
     per_layer_argument,
     static_checks,
 )
-from vggablate.records import atomic_write_bytes, atomic_write_text, latest_attempts, read_rows
+from vggablate.records import atomic_write_text, latest_attempts, read_rows
 from vggablate.reference import load_reference
 from vggablate.registry import get_arch
+from vggablate.report.build import write_plots
 from vggablate.report.claims import claims_markdown, claims_plots, claims_section
-from vggablate.report.html import Image, Section
+from vggablate.report.html import Section
 from vggablate.sweepconfig import SweepConfig
 from vggablate.words import plural
 
@@ -83,22 +83,14 @@ def expected_seconds(trials: list, per_step_s: float, steps_per_run: int, overhe
 
 def time_one_step(recipe: object, dataset_size: int = 32) -> float:
     """Time vgg11's training step at the recipe's width and batch size, here, now (seconds)."""
-    import torch
-
     from vggablate.factory import create_model
+    from vggablate.measure.latency import LatencyConfig, measure_latency
 
     model = create_model("vgg11", head="gap", num_classes=10, width=getattr(recipe, "width", None) or 1.0)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x = torch.randn(recipe.batch_size, 3, dataset_size, dataset_size)
-    y = torch.randint(0, 10, (recipe.batch_size,))
-    times = []
-    for _ in range(4):
-        start = time.perf_counter()
-        opt.zero_grad(set_to_none=True)
-        torch.nn.functional.cross_entropy(model(x), y).backward()
-        opt.step()
-        times.append(time.perf_counter() - start)
-    return sorted(times[1:])[1]  # median of three, the first (warm-up) dropped
+    # An estimate, not a measurement: one warm-up step and the median of three, whatever they cost.
+    cfg = LatencyConfig(mode="train", batch_size=recipe.batch_size, input_size=dataset_size, warmup=1,
+                        min_samples=3, max_samples=3, budget_s=0.0)  # fmt: skip
+    return measure_latency(model, cfg).median_s
 
 
 def top1_by_arch(rows: list[dict]) -> dict[str, list[float]]:
@@ -132,12 +124,6 @@ def write_claims(run_dir: Path, label: str) -> tuple[Section, list]:
     header = f"Budget: {label}. Verdicts are computed from this run's rows (Welch 95% CI on top-1)."
     groups = [(cid, title, list(dict.fromkeys(n for a, b, _ in parts for n in (a, b))))
               for cid, title, _, _, parts in ACCURACY_CLAIMS]  # fmt: skip
-    plots_dir = run_dir / "plots"
-    plots_dir.mkdir(exist_ok=True)
-    images = []
-    for name, title, png, svg in claims_plots(cost_frame(), top1, groups):
-        atomic_write_bytes(plots_dir / f"{name}.png", png)
-        atomic_write_bytes(plots_dir / f"{name}.svg", svg)
-        images.append(Image(name, title, png))
+    images = write_plots(run_dir / "plots", claims_plots(cost_frame(), top1, groups))
     atomic_write_text(run_dir / "claims.md", claims_markdown(rows, header))
     return claims_section(rows, header, images), rows

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vggablate import sweep
+from vggablate.errors import UsageError
 from vggablate.executors import LocalExecutor, Progress
-from vggablate.records import RETRYABLE_ERRORS, last_attempts, latest_attempts, read_rows
-from vggablate.sweepconfig import SweepConfig, spec_overrides
+from vggablate.records import RETRYABLE_ERRORS, atomic_write_text, last_attempts, latest_attempts, read_rows
+from vggablate.sweepconfig import SweepConfig, spec_overrides, to_toml
 from vggablate.trial import PROGRESS_ENV, Trial, check_trial, trial_id
 
 
@@ -45,6 +46,18 @@ def plan_resume(run_dir: str | Path, given: SweepConfig | None = None, retry_err
     trials = resolve_trials(cfg)
     sweep.check_resume(cfg, given, rows, trials)
     return Plan(cfg, folder, trials, sweep.pending(trials, rows, retry_errors), last_attempts(rows))
+
+
+def plan_more_seeds(run_dir: str | Path, overrides: dict, retry_errors: bool = False) -> Plan:
+    """Resume with more seeds: the trials done stay valid, the grown config is saved, the new seeds run."""
+    saved = sweep.load_resume(run_dir)[1]
+    grown = replace(saved, **{k: v for k, v in overrides.items() if v is not None})
+    diff = set(sweep.differences(saved, grown)) - {"seeds", "data_dir"}
+    if diff or grown.seeds < saved.seeds:
+        what = ", ".join(sorted(diff)) or "fewer seeds"
+        raise UsageError(f"--resume can only add seeds (the trials done stay valid), not {what}; start a new run")
+    atomic_write_text(Path(run_dir) / "config.toml", to_toml(grown))
+    return plan_resume(run_dir, retry_errors=retry_errors)
 
 
 def resolve_trials(cfg: SweepConfig) -> list[Trial]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -65,16 +65,23 @@ def build_reports(run_dir: str | Path, sections: Sequence[Section] = ()) -> list
     plots_dir = run_dir / "plots"
     plots_dir.mkdir(exist_ok=True)
     pal = arch_palette(list(frame["arch"].dropna().astype(str))) if "arch" in frame else {}
-    images = []
-    for name, caption, png, svg in render_plots(frame, pal):
-        for ext, data in (("png", png), ("svg", svg)):
-            atomic_write_bytes(plots_dir / f"{name}.{ext}", data)
-            written.append(plots_dir / f"{name}.{ext}")
-        images.append(Image(name, caption, png))
+    images = write_plots(plots_dir, render_plots(frame, pal))
+    written += [plots_dir / f"{i.name}.{ext}" for i in images for ext in ("png", "svg")]
     _remove_stale_plots(plots_dir, {i.name for i in images})
     atomic_write_text(run_dir / "summary.md", summary_markdown(title, header, tables))
     atomic_write_text(run_dir / "report.html", render_html(title, header, tables, images, sections))
     return written + [run_dir / "summary.md", run_dir / "report.html"]
+
+
+def write_plots(plots_dir: Path, rendered: Iterable[tuple[str, str, bytes, bytes]]) -> list[Image]:
+    """Write each rendered (name, caption, png, svg) plot as NAME.png and NAME.svg; return them for the HTML."""
+    plots_dir.mkdir(exist_ok=True)
+    images = []
+    for name, caption, png, svg in rendered:
+        atomic_write_bytes(plots_dir / f"{name}.png", png)
+        atomic_write_bytes(plots_dir / f"{name}.svg", svg)
+        images.append(Image(name, caption, png))
+    return images
 
 
 def _remove_stale_plots(plots_dir: Path, kept: set[str]) -> None:
