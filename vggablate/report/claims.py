@@ -11,10 +11,11 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from vggablate.report.html import Image, Section, image_html
+from vggablate.report.html import Image, Section, image_html, table_html
 from vggablate.report.plotkit import RC, Palette, arch_palette, ci_yerr, new_fig, percent_axis
 from vggablate.report.plots import render
 from vggablate.report.summary import markdown_table
+from vggablate.report.tables import Table
 from vggablate.stats import mean_ci
 
 COLUMNS = ("claim", "title", "source", "paper", "measured", "verdict", "note")
@@ -94,19 +95,12 @@ def claims_plots(
 
 def claims_section(rows: Sequence, header: str, images: Sequence[Image]) -> Section:
     """Return the report.html section: the claims table and its plots."""
-    frame = claims_frame(rows)
-    head = "".join(f"<th>{escape(h)}</th>" for h in frame.columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td{_style(c, v)}>{escape(str(v))}</td>" for c, v in zip(frame.columns, r)) + "</tr>"
-        for r in frame.itertuples(index=False)
-    )
-    table = (f'<p>{escape(header)}</p><div class="scroll"><table><thead><tr>{head}</tr></thead>'
-             f"<tbody>{body}</tbody></table></div>")  # fmt: skip
-    return Section("Paper claims", table + "".join(image_html(i) for i in images))
+    table = table_html(Table("Paper claims", claims_frame(rows)), _verdict_class)
+    return Section("Paper claims", f"<p>{escape(header)}</p>{table}" + "".join(image_html(i) for i in images))
 
 
-def _style(column: str, value: object) -> str:
+def _verdict_class(column: str, text: str) -> str:
+    # Only the verdict is coloured: the claims' other cells are prose, never figures to right-align.
     if column != "verdict":
         return ""
-    color = {"holds": "#1a7f37", "contradicted": "#cf222e", "does not hold": "#cf222e"}.get(str(value), "#9a6700")
-    return f' style="color:{color};font-weight:600;white-space:nowrap"'
+    return {"holds": "holds", "contradicted": "contradicted", "does not hold": "contradicted"}.get(text, "inconclusive")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -46,6 +46,8 @@ table { border-collapse: collapse; font-size: 13px; font-variant-numeric: tabula
 th, td { border: 1px solid var(--line); padding: 4px 10px; white-space: nowrap; }
 th { background: var(--bg); text-align: left; }
 td.num { text-align: right; } td.err { color: var(--bad); font-weight: 600; text-align: right; }
+td.holds, td.contradicted, td.inconclusive { font-weight: 600; white-space: nowrap; }
+td.holds { color: #1a7f37; } td.contradicted { color: var(--bad); } td.inconclusive { color: #9a6700; }
 tbody tr:nth-child(even) { background: #fbfcfd; }
 section.errors td { white-space: normal; }
 figure { margin: 18px 0 26px; } figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
@@ -58,18 +60,27 @@ def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
 
 
-def _cell(text: str) -> str:
-    t = str(text)
-    plain = t.replace(",", "").replace(".", "", 1).lstrip("+-")
-    ci = " ± " in t or (" (n=" in t and t.endswith(")"))  # a top-1 cell: '88.10 ± 0.45 (n=3)', '98.61 (n=1)'
-    cls = "num" if plain.isdigit() or ci else "err" if t.isupper() and t.isalpha() else ""
-    return f'<td class="{cls}">{escape(t)}</td>' if cls else f"<td>{escape(t)}</td>"
+def cell_class(column: str, text: str) -> str:
+    """Return the CSS class of a cell: num (right-aligned), err (an error type) or none."""
+    plain = text.replace(",", "").replace(".", "", 1).lstrip("+-")
+    ci = " ± " in text or (" (n=" in text and text.endswith(")"))  # a top-1 cell: '88.10 ± 0.45 (n=3)'
+    return "num" if plain.isdigit() or ci else "err" if text.isupper() and text.isalpha() else ""
 
 
-def table_html(table: Table) -> str:
-    """Render a Table (cells are strings) as an HTML table with its note."""
-    head = "".join(f"<th>{escape(str(c))}</th>" for c in table.frame.columns)
-    body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in table.frame.itertuples(index=False))
+def _cell(column: str, value: object, classify: Callable[[str, str], str]) -> str:
+    text = str(value)
+    cls = classify(column, text)
+    return f'<td class="{cls}">{escape(text)}</td>' if cls else f"<td>{escape(text)}</td>"
+
+
+def table_html(table: Table, classify: Callable[[str, str], str] = cell_class) -> str:
+    """Render a Table (cells are strings) as an HTML table with its note; classify(column, text) styles a cell."""
+    cols = [str(c) for c in table.frame.columns]
+    head = "".join(f"<th>{escape(c)}</th>" for c in cols)
+    body = "".join(
+        "<tr>" + "".join(_cell(c, v, classify) for c, v in zip(cols, row)) + "</tr>"
+        for row in table.frame.itertuples(index=False)
+    )
     note = f'<p class="note">{escape(table.note)}</p>' if table.note else ""
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>{note}'
 
