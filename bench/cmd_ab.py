@@ -7,6 +7,7 @@ import sys
 
 from bench.cmd_compare import add_rule_options, latency_rule, report
 from bench.common import add_model_options, model_options, positive_int
+from vggablate.schema import DEVICES, MODES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -20,8 +21,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--warmup", type=int, default=3, help="untimed steps per process (3)")
     p.add_argument("--batch-size", type=positive_int, default=1)
     p.add_argument("--input-size", type=positive_int, default=224)
-    p.add_argument("--mode", choices=("infer", "train"), default="infer")
-    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--mode", choices=MODES, default="infer")
+    p.add_argument("--device", choices=DEVICES, default="cpu")
     p.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32")
     p.add_argument("--channels-last", action="store_true")
     p.add_argument("--threads", type=positive_int, help="torch intra-op threads (default: torch's; 1 is steadiest)")

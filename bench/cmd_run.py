@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from bench.archs_arg import check_archs, split_archs
 from bench.common import HEAD_HELP, add_class_and_bn_options, positive_float, positive_int, split_list
 from vggablate.errors import UsageError
+from vggablate.schema import HEADS, KINDS
 
 if TYPE_CHECKING:
     from vggablate.runner import Plan
@@ -43,7 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=positive_float, help="training budget in epochs")
     p.add_argument("--seeds", type=positive_int, help="training runs per arch (default 1)")
     p.add_argument("--width", help="channel multiplier(s), comma list for a grid")
-    p.add_argument("--head", choices=("imagenet", "gap"), help=HEAD_HELP)
+    p.add_argument("--head", choices=HEADS, help=HEAD_HELP)
     add_class_and_bn_options(p, classes_note=" for counts, latency and memory (accuracy uses the data set's)")
     p.add_argument("--timeout", type=positive_float, dest="timeout_s", help="seconds per trial (default 900)")
     p.add_argument("--latency-budget", type=positive_float, dest="latency_budget_s",
@@ -224,23 +225,15 @@ def make_executor(args: argparse.Namespace, timeout_s: float) -> object | None:
 
 def finish(run_dir: Path, quiet: bool, sections: tuple = ()) -> int:
     """Build the reports, print the compact results table and the report's path."""
-    from vggablate.report import build_reports
+    from vggablate.report.build import build_reports_and_tables
+    from vggablate.report.summary import markdown_table
 
-    build_reports(run_dir, sections)
+    tables = build_reports_and_tables(run_dir, sections)[1]
     if not quiet:
-        print(_compact(run_dir / "summary.md"))
+        # summary.md's first table (the per-arch overview) is the compact table for the terminal.
+        print(markdown_table(tables[0].frame) if tables else "(no results)")
     print(f"report: {run_dir / 'report.html'}")
     return 0
-
-
-def _compact(summary: Path) -> str:
-    # The first table of summary.md (the per-arch overview) is the compact table for the terminal.
-    lines = summary.read_text().splitlines()
-    start = next((i for i, line in enumerate(lines) if line.startswith("|")), None)
-    if start is None:
-        return "(no results)"
-    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
-    return "\n".join(lines[start:end])
 
 
 def _cifar_available(flags: dict, file_layer: dict) -> bool:
@@ -255,7 +248,7 @@ def _print_header(plan: Plan, why: str) -> None:
     from vggablate.words import plural
 
     cfg, trials = plan.cfg, plan.trials
-    kinds = {k: sum(t.kind == k for t in trials) for k in ("counts", "latency", "memory", "accuracy")}
+    kinds = {k: sum(t.kind == k for t in trials) for k in KINDS}
     listing = ", ".join(f"{n} {k}" for k, n in kinds.items() if n)
     archs = list(dict.fromkeys(t.spec.name for t in trials))
     lines = [

@@ -7,6 +7,7 @@ import sys
 from typing import NoReturn
 
 from vggablate.errors import UsageError
+from vggablate.schema import HEADS
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -129,7 +130,7 @@ def add_class_and_bn_options(parser: argparse.ArgumentParser, classes_note: str 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     """Add the spec options shared by every command that builds a model."""
     parser.add_argument("--width", type=positive_float, help="channel multiplier (default 1)")
-    parser.add_argument("--head", choices=("imagenet", "gap"), help=HEAD_HELP)
+    parser.add_argument("--head", choices=HEADS, help=HEAD_HELP)
     add_class_and_bn_options(parser)
     parser.add_argument(
         "--arch-file",

@@ -63,3 +63,10 @@ def test_choices_and_devices_read_one_list():
     with pytest.raises(UsageError, match=r"unknown device 'gpu'; choose auto, cpu or cuda"):
         resolve_device("gpu")
     assert resolve_device("cuda", check_cuda=False) == "cuda"  # checked where it runs (Ray workers)
+
+
+def test_every_kind_has_a_runner():
+    from vggablate.schema import KINDS
+    from vggablate.trial import RUNNERS
+
+    assert tuple(RUNNERS) == KINDS

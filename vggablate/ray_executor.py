@@ -25,6 +25,7 @@ from typing import Any
 from vggablate.errors import UsageError
 from vggablate.executors import Progress, RowsCallback
 from vggablate.isolate import one_line
+from vggablate.schema import DEVICES
 from vggablate.trial import Trial, error_row, run_trial_isolated
 
 # Each node advertises one unit; a latency or memory trial holds it while it runs, so a node runs
@@ -196,7 +197,7 @@ def limits(resources: dict[str, float], cpus_per_trial: float) -> dict[str, int]
 
 def pick(queue: list[Trial], running: list[Trial], room: dict[str, int]) -> Trial | None:
     """Return the first queued trial that fits beside the running ones, or None."""
-    busy = {d: sum(t.device == d for t in running) for d in ("cpu", "cuda")}
+    busy = {d: sum(t.device == d for t in running) for d in DEVICES}
     timing = sum(t.kind in TIMING_KINDS for t in running)
     for trial in queue:
         if busy[trial.device] < room[trial.device] and (trial.kind not in TIMING_KINDS or timing < room["timing"]):

@@ -49,10 +49,10 @@ def device_defaults(device: str, cifar_available: bool = False) -> dict[str, Any
     """Return the defaults that depend on the device: laptop-sized on CPU, GPU-sized on CUDA."""
     if device == "cuda":
         return {"batch_sizes": (1, 32, 128), "precisions": ("bf16",), "channels_last": True,
-                "modes": ("infer", "train"), "dataset": "cifar10" if cifar_available else "digits",
+                "modes": MODES, "dataset": "cifar10" if cifar_available else "digits",
                 "latency_budget_s": 2.0}  # fmt: skip
     # CPU: one image at a time, both modes, the digits run: `run --archs vgg11,vgg16` < 3 min on 2 cores.
-    return {"batch_sizes": (1,), "precisions": ("fp32",), "channels_last": False, "modes": ("infer", "train"),
+    return {"batch_sizes": (1,), "precisions": ("fp32",), "channels_last": False, "modes": MODES,
             "dataset": "digits", "latency_budget_s": 1.5}  # fmt: skip
 
 

@@ -12,7 +12,7 @@ from vggablate.records import atomic_write_bytes, atomic_write_text, latest_atte
 from vggablate.report.html import Image, Section, render_html
 from vggablate.report.plots import PLOTS, arch_palette, render_plots
 from vggablate.report.summary import summary_markdown, summary_tables
-from vggablate.report.tables import report_frame
+from vggablate.report.tables import Table, report_frame
 
 JOURNAL = "rows.jsonl"
 
@@ -54,6 +54,11 @@ def run_header(frame: pd.DataFrame) -> dict[str, str]:
 
 def build_reports(run_dir: str | Path, sections: Sequence[Section] = ()) -> list[Path]:
     """Rebuild rows.csv, rows.parquet, summary.md, report.html and plots/ from rows.jsonl; return the paths."""
+    return build_reports_and_tables(run_dir, sections)[0]
+
+
+def build_reports_and_tables(run_dir: str | Path, sections: Sequence[Section] = ()) -> tuple[list[Path], list[Table]]:
+    """Rebuild the reports like build_reports; return the paths and summary.md's tables (for a terminal)."""
     run_dir = check_run_dir(run_dir)
     # A retried trial keeps only its last attempt; the journal itself keeps the whole history.
     frame = to_frame(latest_attempts(read_rows(run_dir / JOURNAL)))
@@ -70,7 +75,7 @@ def build_reports(run_dir: str | Path, sections: Sequence[Section] = ()) -> list
     _remove_stale_plots(plots_dir, {i.name for i in images})
     atomic_write_text(run_dir / "summary.md", summary_markdown(title, header, tables))
     atomic_write_text(run_dir / "report.html", render_html(title, header, tables, images, sections))
-    return written + [run_dir / "summary.md", run_dir / "report.html"]
+    return written + [run_dir / "summary.md", run_dir / "report.html"], tables
 
 
 def write_plots(plots_dir: Path, rendered: Iterable[tuple[str, str, bytes, bytes]]) -> list[Image]:
