@@ -147,6 +147,8 @@ def summary_tables(frame: pd.DataFrame) -> list[Table]:
 
 def markdown_table(frame: pd.DataFrame) -> str:
     """Render a table of strings as a GitHub Markdown table (numbers right-aligned)."""
+    # Not DataFrame.to_markdown: tabulate (an extra dependency) leaves "|" in a cell unescaped, which
+    # breaks the row, writes None as "nan" and cannot right-align formatted figures like "1,234".
     cols = [str(c) for c in frame.columns]
     cells = [[_md_cell(v) for v in row] for row in frame.itertuples(index=False)]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(cols)]
