@@ -28,7 +28,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--arch-file", action="append", dest="arch_files", metavar="FILE.toml",
                    help="register the named archs of a TOML file (repeatable)")  # fmt: skip
     p.add_argument("--config", metavar="SWEEP.toml", help="a whole sweep in one file; flags override it")
-    p.add_argument("--metrics", help="comma list of params,macs,latency,memory,accuracy (default: all)")
+    p.add_argument("--metrics", help="comma list of params,macs,latency,memory,accuracy (default: all), "
+                   "and layers (per-layer profile; only by name)")  # fmt: skip
     p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     p.add_argument("--batch-sizes", help="comma list, e.g. 1,8,32")
     p.add_argument("--input-size", type=positive_int, help="square input side for counts/latency/memory")
@@ -63,7 +64,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def flag_layer(args: argparse.Namespace) -> dict:
     """The sweep fields given as flags (None where not given)."""
     from bench.common import choice_list, int_list
-    from vggablate.sweepconfig import METRICS, MODES, PRECISIONS
+    from vggablate.sweepconfig import METRICS, MODES, OPT_IN_METRICS, PRECISIONS
 
     def widths(text: str) -> tuple[float, ...]:
         items = split_list(text, "width")
@@ -77,7 +78,7 @@ def flag_layer(args: argparse.Namespace) -> dict:
 
     conv = {
         "archs": lambda v: tuple(split_archs(v)),
-        "metrics": lambda v: choice_list(v, METRICS, "metric"),
+        "metrics": lambda v: choice_list(v, METRICS + OPT_IN_METRICS, "metric"),
         "batch_sizes": lambda v: int_list(v, "batch size"),
         "precision": lambda v: choice_list(v, PRECISIONS, "precision"),
         "mode": lambda v: choice_list(v, MODES, "mode"),
@@ -189,7 +190,7 @@ def warn_about_timing(plan: Plan, args: argparse.Namespace) -> None:
     from bench.common import FP16_CPU_WARNING, contention_warning, warn
     from vggablate.measure.env import available_cpus, load_average
 
-    timed = [t for t in plan.todo if t.device == "cpu" and t.kind in ("latency", "memory")]
+    timed = [t for t in plan.todo if t.device == "cpu" and t.kind in ("latency", "memory", "layers")]
     if any(t.precision == "fp16" for t in timed):
         warn(FP16_CPU_WARNING)
     # With --ray-address the trials run on the cluster's nodes, whose load is not this machine's.
@@ -259,7 +260,7 @@ def _print_header(plan: Plan, why: str) -> None:
     from vggablate.words import plural
 
     cfg, trials = plan.cfg, plan.trials
-    kinds = {k: sum(t.kind == k for t in trials) for k in ("counts", "latency", "memory", "accuracy")}
+    kinds = {k: sum(t.kind == k for t in trials) for k in ("counts", "latency", "memory", "layers", "accuracy")}
     listing = ", ".join(f"{n} {k}" for k, n in kinds.items() if n)
     archs = list(dict.fromkeys(t.spec.name for t in trials))
     lines = [

@@ -14,6 +14,8 @@ from vggablate.errors import UsageError
 from vggablate.tomlfile import read_toml
 
 METRICS = ("params", "macs", "latency", "memory", "accuracy")
+# Asked for by name only (not in the default "all"): the per-layer profile, one row per layer.
+OPT_IN_METRICS = ("layers",)
 MODES = ("infer", "train")
 PRECISIONS = ("fp32", "tf32", "bf16", "fp16")
 HEADS = ("imagenet", "gap")
@@ -100,7 +102,7 @@ def validate_config(cfg: SweepConfig) -> SweepConfig:
     """Check every field of a resolved config; return it unchanged."""
     if not cfg.archs:
         raise UsageError("no archs given; use --archs vgg11,vgg16 (names, globs or cfg strings)")
-    _check_choices("metric", cfg.metrics, METRICS)
+    _check_choices("metric", cfg.metrics, METRICS + OPT_IN_METRICS)
     _check_choices("mode", cfg.modes, MODES)
     _check_choices("precision", cfg.precisions, PRECISIONS)
     if cfg.device not in ("cpu", "cuda"):

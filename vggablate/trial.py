@@ -25,7 +25,7 @@ from vggablate.measure.memory import measure_memory
 from vggablate.measure.peaks import utilisation
 from vggablate.spec import ArchSpec, validate
 
-KINDS = ("counts", "latency", "memory", "accuracy")
+KINDS = ("counts", "latency", "memory", "accuracy", "layers")
 # Set to "1" by a driver on a terminal: an accuracy trial's worker then shows its own progress bar.
 PROGRESS_ENV = "VGGABLATE_TRIAL_PROGRESS"
 DEVICES = ("cpu", "cuda")
@@ -271,6 +271,13 @@ def _accuracy(trial: Trial) -> list[dict]:
                          download=trial.download, progress=progress)]  # fmt: skip
 
 
+def _layers(trial: Trial) -> list[dict]:
+    from vggablate.measure.layers import layer_rows  # per-layer profile: one row per layer (issue 14)
+
+    name = torch.cuda.get_device_name(trial.device) if trial.device == "cuda" else ""
+    return layer_rows(trial.spec, latency_config(trial), name)
+
+
 def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
@@ -281,4 +288,5 @@ RUNNERS: dict[str, Callable[[Trial], list[dict]]] = {
     "latency": _latency,
     "memory": _memory,
     "accuracy": _accuracy,
+    "layers": _layers,
 }
