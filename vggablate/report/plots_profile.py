@@ -66,7 +66,8 @@ def plot_layer_shares(frame: pd.DataFrame, pal: Palette) -> Figure | None:
         xs = np.arange(len(g))
         ax.bar(xs - 0.2, g["layer_time_share"].astype(float) * 100, 0.4, label="time share", color="tab:red")
         ax.bar(xs + 0.2, g["layer_mac_share"].astype(float).fillna(0) * 100, 0.4, label="MAC share", color="tab:blue")
-        ax.set_xticks(xs, [f"{n} {k}" for n, k in zip(g["layer"], g["layer_kind"])], rotation=90, fontsize=6)
+        labels = [n if n == k else f"{n} {k}" for n, k in zip(g["layer"], g["layer_kind"])]
+        ax.set_xticks(xs, labels, rotation=90, fontsize=6)
         ax.set_ylabel("% of the whole")
         ax.set_title(_title(g), fontsize=9)
     axes[0].legend(loc="upper right", frameon=False)
