@@ -78,7 +78,7 @@ def layer_detail(setting: pd.DataFrame, kinds: tuple[str, ...] | None = None) ->
             "in": _shape(r["layer_in_shape"]), "out": _shape(r["layer_out_shape"]),
             "params": _int(r["layer_params"]), "MACs": _int(r["layer_macs"]),
             "fvcore": _int(r["layer_macs_fvcore"]), "FCM/2": _int(fcm / 2) if num(fcm) else "",
-            "MB": fmt(r["layer_bytes"] / 1e6, 2) if num(r["layer_bytes"]) else "",
+            "MiB": fmt(r["layer_bytes"] / 2**20, 2) if num(r["layer_bytes"]) else "",
             "FLOP/B": fmt_sig(r["layer_intensity"]) if num(r["layer_intensity"]) and r["layer_intensity"] else "",
             "p50 ms": fmt_sig(r["layer_ms_p50"]), "IQR ms": fmt_sig(r["layer_ms_iqr"]),
             "time": _pct(r["layer_time_share"]), "MACs %": _pct(r["layer_mac_share"]) if r["layer_macs"] else "",
