@@ -56,7 +56,10 @@ def default_config(device: str) -> KernelClaimConfig:
     if device.startswith("cuda"):
         return KernelClaimConfig(device=device, precision="bf16", channels=256, size=56, batch_size=64,
                                  model_input=224, model_batch=64, channels_last=True)  # fmt: skip
-    return KernelClaimConfig(device=device)
+    # One CPU thread: the ratio is a kernel's efficiency per core, and one thread is never held at an
+    # intra-op barrier by a sibling the OS preempted (on a shared 2-core machine at load 9, two threads
+    # gave CIs spanning 0.3-22; measured 2026-11-28).
+    return KernelClaimConfig(device=device, threads=1, rounds=6, budget_s=0.4)
 
 
 def ratio_ci(a: np.ndarray, b: np.ndarray, resamples: int, seed: int = 0) -> tuple[float, float, float]:
