@@ -41,7 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channels-last", action="store_true", help="NHWC weights and inputs")
     p.add_argument("--cudnn-benchmark", action="store_true", help="let cuDNN autotune conv algorithms")
     p.add_argument("--latency-budget", type=positive_float, default=2.0, dest="budget",
-                   help="seconds of timed steps: per-layer profile, each whole-model run (default 2)")  # fmt: skip
+                   help="seconds of timed steps for the profile and for the whole model, each (default 2)")  # fmt: skip
     p.add_argument("--threads", type=positive_int, help="CPU intra-op threads (default: torch's)")
     p.add_argument("--timeout", type=positive_float, default=900.0, help="seconds per setting before it is killed")
     p.add_argument("--out", default="results/profile", help="parent of the profile folders (default results/profile)")

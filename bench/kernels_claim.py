@@ -20,7 +20,8 @@ def kernels_only(device: str) -> int:
     load = load_average()
     rows = judge_kernel_claim(cfg)
     print(f"beyond the paper: 3x3 vs larger kernels per MAC on {name} ({cfg.precision}), "
-          f"{datetime.date.today().isoformat()}, torch {torch.__version__}, {torch.get_num_threads()} thread(s), "
+          f"{datetime.date.today().isoformat()}, torch {torch.__version__}, "
+          f"{cfg.threads or torch.get_num_threads()} thread(s), "
           f"1-min load {_load(load)} before, {_load(load_average())} after")  # fmt: skip
     for r in rows:
         print(f"  {r.verdict:>28}  {r.title}: {r.measured}")

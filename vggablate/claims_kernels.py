@@ -59,7 +59,8 @@ def default_config(device: str) -> KernelClaimConfig:
     # One CPU thread: the ratio is a kernel's efficiency per core, and one thread is never held at an
     # intra-op barrier by a sibling the OS preempted (on a shared 2-core machine at load 9, two threads
     # gave CIs spanning 0.3-22; measured 2026-11-28).
-    return KernelClaimConfig(device=device, threads=1, rounds=6, budget_s=0.4)
+    # Nets at 112: the convs dominate (at 64 the memory-bound classifier is a third of the time).
+    return KernelClaimConfig(device=device, threads=1, rounds=6, budget_s=0.4, model_input=112)
 
 
 def ratio_ci(a: np.ndarray, b: np.ndarray, resamples: int, seed: int = 0) -> tuple[float, float, float]:

@@ -9,8 +9,8 @@ Conventions, stated once:
   (weights + batch x (input + output elements)); in train mode the gradients of the same
   three tensors move too: x2. A nominal lower bound (each tensor touched once), not a trace.
 - ``profile_model_ms_p50``: the whole-model median of ``measure_latency`` (no hooks), timed in
-  the same process before and after the per-layer profile (both runs' samples pooled), so a
-  drift in the machine's load shows in neither alone. ``profile_sum_ms``: the sum of the
+  the same process in rounds interleaved with the per-layer profile's (``ROUNDS``, samples
+  pooled), so a drift in a shared machine's load lands on both, not on one. ``profile_sum_ms``: the sum of the
   per-layer medians (train: with the loss and optimizer pseudo-layers). Their ratio is the
   agreement check that ``bench profile`` prints.
 """
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -29,20 +30,24 @@ from vggablate.measure.bandwidth import measured_bandwidth_gbs, spec_bandwidth
 from vggablate.measure.latency import LatencyConfig, measure_latency
 from vggablate.measure.ledger import per_layer_counts, trace_leaves
 from vggablate.measure.peaks import measured_gemm_tflops, spec_peak
-from vggablate.measure.profile import profile_layers
+from vggablate.measure.profile import merge_profiles, profile_layers
 from vggablate.spec import ArchSpec
 
 ELEMENT_BYTES = {"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2}
 PSEUDO_LAYERS = ("loss", "optimizer")  # train mode only: not modules, but part of the step
+ROUNDS = 4  # whole-model and per-layer timing alternate this many times, cfg.budget_s / ROUNDS each
 
 
 def layer_rows(spec: ArchSpec, cfg: LatencyConfig, device_name: str = "") -> list[dict]:
     """Profile the spec's network under cfg; return one figure dict per layer (``layers`` rows)."""
     model = create_model(spec)
-    before = measure_latency(model, cfg)
-    prof = profile_layers(model, cfg)
-    after = measure_latency(model, cfg)
-    whole_s = statistics.median(before.samples_s + after.samples_s)
+    whole, parts = [], []
+    for i in range(ROUNDS):  # after the first round the kernels are warm: one warm-up step is enough
+        part = replace(cfg, budget_s=cfg.budget_s / ROUNDS, min_samples=2, warmup=cfg.warmup if i == 0 else 1)
+        whole += measure_latency(model, part).samples_s
+        parts.append(profile_layers(model, part))
+    prof = merge_profiles(parts)
+    whole_s = statistics.median(whole)
     static = _static_columns(spec, cfg)
     cuda = cfg.device.startswith("cuda")
     spec_tf = spec_peak(device_name, cfg.precision) if cuda else None

@@ -109,6 +109,15 @@ def profile_layers(model: nn.Module, cfg: LatencyConfig) -> LayerProfile:
     return LayerProfile(layers, tuple(r[2] for r in results), threads)
 
 
+def merge_profiles(parts: list[LayerProfile]) -> LayerProfile:
+    """Pool the samples of several profiles of the same network and setting (interleaved rounds)."""
+    layers = tuple(
+        LayerSamples(group[0].name, sum((g.forward_s for g in group), ()), sum((g.backward_s for g in group), ()))
+        for group in zip(*(p.layers for p in parts))
+    )
+    return LayerProfile(layers, sum((p.step_s for p in parts), ()), parts[0].threads)
+
+
 def _sample(step: Callable[[], tuple], cfg: LatencyConfig) -> list[tuple]:
     """Run steps until max_samples, or min_samples and the time budget (as measure_latency samples)."""
     out: list[tuple] = []
