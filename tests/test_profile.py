@@ -105,3 +105,15 @@ def test_profile_on_cuda_bf16_channels_last():
     rows = run_trial(Trial(TINY, kind="layers", device="cuda", precision="bf16", channels_last=True,
                            input_size=16, batch_size=8, budget_s=0.05))  # fmt: skip
     assert rows[0]["bandwidth_gbs_measured"] > 50 and rows[0]["peak_tflops_measured"] > 1
+
+
+def test_bench_run_with_layers_metric_writes_layer_rows_and_report(tmp_path):
+    args = ["run", "--archs", "8,M,16k5,M", "--metrics", "layers", "--device", "cpu", "--input-size", "16",
+            "--head", "gap", "--batch-sizes", "2", "--latency-budget", "0.05", "--out", str(tmp_path),
+            "--quiet"]  # fmt: skip
+    assert main(args) == 0
+    run_dir = next(tmp_path.iterdir())
+    rows = [json.loads(line) for line in (run_dir / "rows.jsonl").read_text().splitlines()]
+    assert {r["kind"] for r in rows} == {"layers"} and len(rows) == 9  # 2 x (conv relu pool), avgpool, dropout, linear
+    assert "Per-layer profile" in (run_dir / "summary.md").read_text()
+    assert (run_dir / "plots" / "layer_roofline.png").is_file()
