@@ -14,6 +14,7 @@ COMMANDS = (
     "list",
     "show",
     "measure",
+    "profile",
     "train",
     "eval",
     "run",

@@ -26,6 +26,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "(add seeds later: --resume DIR --seeds N)")  # fmt: skip
     p.add_argument("--retry-errors", action="store_true", help="with --resume: also rerun trials that failed")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--kernels", action="store_true", help="also time the beyond-the-paper claim on the budget's "
+                   "device: 3x3 convs cheaper per MAC than 5x5/7x7 (about a minute)")  # fmt: skip
+    p.add_argument("--kernels-only", metavar="DEVICE", choices=("cpu", "cuda"),
+                   help="time only that claim on DEVICE, print its verdicts and exit (no training)")  # fmt: skip
     p.set_defaults(func=main)
 
 
@@ -40,6 +44,10 @@ def main(args: argparse.Namespace) -> int:
     from vggablate.claims_run import BUDGETS, budget_label, claims_config
     from vggablate.errors import UsageError
 
+    if args.kernels_only:
+        from bench.kernels_claim import kernels_only
+
+        return kernels_only(args.kernels_only)
     if args.retry_errors and not args.resume:
         raise UsageError("--retry-errors reruns the failed trials of a run folder: give it with --resume DIR")
     saved = sweep.load_resume(args.resume)[1] if args.resume else None
@@ -77,17 +85,22 @@ def main(args: argparse.Namespace) -> int:
         return 130
     if not args.quiet:
         print(f"  trained in {(time.perf_counter() - start) / 60:.1f} min", file=sys.stderr)
-    status = report_claims(plan.folder.path, label, args.quiet)
+    status = report_claims(plan.folder.path, label, args.quiet, plan.cfg.device if args.kernels else None)
     # The verdicts are written either way; failed training runs still make the command fail.
     return status or report_failures(plan, "claims --resume {path} --retry-errors")
 
 
-def report_claims(run_dir, label: str, quiet: bool) -> int:
+def report_claims(run_dir, label: str, quiet: bool, kernels_device: str | None = None) -> int:
     """Write claims.md and the claim plots, then the run's reports with the claims section."""
     from bench.cmd_run import finish
     from vggablate.claims_run import write_claims
 
-    section, rows = write_claims(run_dir, label)
+    extra = []
+    if kernels_device is not None:  # the beyond-the-paper claim, timed here (vggablate/claims_kernels.py)
+        from vggablate.claims_kernels import default_config, judge_kernel_claim
+
+        extra = judge_kernel_claim(default_config(kernels_device))
+    section, rows = write_claims(run_dir, label, extra)
     if not quiet:
         for r in rows:
             if r.claim != "static":

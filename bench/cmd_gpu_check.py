@@ -52,6 +52,8 @@ def checks() -> list[tuple[str, object]]:
         ("tf32 NHWC infer b64", replace(base, precision="tf32")),
         ("fp16 NHWC train b64 (loss scaling)", replace(base, precision="fp16", mode="train")),
         ("bf16 NHWC infer b64 compiled", replace(base, compile=True)),
+        ("bf16 NHWC per-layer profile b64", replace(base, kind="layers")),
+        ("bf16 NHWC per-layer profile train b64", replace(base, kind="layers", mode="train")),
         (f"bf16 NHWC train b{OOM_BATCH} (expect oom)", replace(base, mode="train", batch_size=OOM_BATCH)),
     ]
 
@@ -86,6 +88,13 @@ def _figures(row: dict) -> dict:
     """Format one row's headline figures (formatting lives here, never in measurement)."""
     if row["error"]:
         return {"result": f"{row['error_type']}: {row['error'][:70]}"}
+    if row["kind"] == "layers":  # one row per layer: the first carries the setting's figures
+        spec_bw = row["bandwidth_gbs_spec"]
+        return {
+            "result": f"layers sum {row['profile_sum_ms']:.2f} ms vs whole {row['profile_model_ms_p50']:.2f} ms "
+            f"({row['profile_sum_ms'] / row['profile_model_ms_p50'] - 1:+.1%}); triad "
+            f"{row['bandwidth_gbs_measured']:.0f} GB/s" + (f" of spec {spec_bw:.0f}" if spec_bw else "")
+        }
     if row["kind"] == "memory":
         return {
             "result": f"peak alloc {row['mem_peak_alloc_mb']:.0f} MiB, reserved {row['mem_peak_reserved_mb']:.0f} MiB "

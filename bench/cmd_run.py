@@ -29,7 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--arch-file", action="append", dest="arch_files", metavar="FILE.toml",
                    help="register the named archs of a TOML file (repeatable)")  # fmt: skip
     p.add_argument("--config", metavar="SWEEP.toml", help="a whole sweep in one file; flags override it")
-    p.add_argument("--metrics", help="comma list of params,macs,latency,memory,accuracy (default: all)")
+    p.add_argument("--metrics", help="comma list of params,macs,latency,memory,accuracy (default: all), "
+                   "and layers (per-layer profile; only by name)")  # fmt: skip
     p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     p.add_argument("--batch-sizes", help="comma list, e.g. 1,8,32")
     p.add_argument("--input-size", type=positive_int, help="square input side for counts/latency/memory")
@@ -65,7 +66,7 @@ def flag_layer(args: argparse.Namespace) -> dict:
     """The sweep fields given as flags (None where not given)."""
     from bench.common import choice_list, int_list
     from vggablate.schema import MODES, PRECISIONS
-    from vggablate.sweepconfig import METRICS, from_mapping
+    from vggablate.sweepconfig import METRICS, OPT_IN_METRICS, from_mapping
 
     def widths(text: str) -> tuple[float, ...]:
         items = split_list(text, "width")
@@ -79,7 +80,7 @@ def flag_layer(args: argparse.Namespace) -> dict:
 
     conv = {
         "archs": lambda v: tuple(split_archs(v)),
-        "metrics": lambda v: choice_list(v, METRICS, "metric"),
+        "metrics": lambda v: choice_list(v, METRICS + OPT_IN_METRICS, "metric"),
         "batch_sizes": lambda v: int_list(v, "batch size"),
         "precision": lambda v: choice_list(v, PRECISIONS, "precision"),
         "mode": lambda v: choice_list(v, MODES, "mode"),
@@ -186,7 +187,7 @@ def warn_about_timing(plan: Plan, args: argparse.Namespace) -> None:
     from bench.common import FP16_CPU_WARNING, contention_warning, warn
     from vggablate.measure.env import available_cpus, load_average
 
-    timed = [t for t in plan.todo if t.device == "cpu" and t.kind in ("latency", "memory")]
+    timed = [t for t in plan.todo if t.device == "cpu" and t.kind in ("latency", "memory", "layers")]
     if any(t.precision == "fp16" for t in timed):
         warn(FP16_CPU_WARNING)
     # With --ray-address the trials run on the cluster's nodes, whose load is not this machine's.

@@ -187,7 +187,35 @@ def fixture_rows() -> list[dict]:
             rows += latency_rows(arch, precision, mode)
         rows += memory_rows(arch, "infer") + memory_rows(arch, "train")
         rows += [accuracy_row(arch, seed) for seed in range(3)]
-    return rows + [crashed_row()]
+    return rows + layers_rows("vgg11") + [crashed_row()]
+
+
+def layers_rows(arch: str, batch: int = 8) -> list[dict]:
+    """Return a per-layer profile (kind ``layers``) of conv, pool and linear layers: shaped like one, not measured."""
+    from vggablate.analysis import layer_table
+    from vggablate.registry import get_arch
+
+    table = [r for r in layer_table(get_arch(arch), 224) if r.kind in ("conv", "pool", "linear")]
+    ms = [1.0 + r.macs / 2e9 if r.macs else 0.3 for r in table]  # conv time ~ MACs; pools memory-bound
+    macs_total = sum(r.macs for r in table)
+    base = _base("layers", arch, batch_size=batch)
+    setting = {"profile_sum_ms": sum(ms), "profile_model_ms_p50": sum(ms) * 1.04, "profile_step_ms_p50": sum(ms),
+               "peak_tflops_measured": 50.0, "peak_tflops_spec": 67.0, "bandwidth_gbs_measured": 2900.0,
+               "bandwidth_gbs_spec": 3350.0, "threads": 16}  # fmt: skip
+    rows = []
+    for i, (r, t) in enumerate(zip(table, ms)):
+        flops = 2 * r.macs * batch
+        nbytes = 4 * (r.params + batch * 2 * math.prod(r.out_shape))
+        rows.append(base | setting | {
+            "layer_index": i, "layer": r.name, "layer_kind": r.kind, "layer_stage": r.stage, "layer_kernel": r.kernel,
+            "layer_in_shape": [r.in_channels], "layer_out_shape": list(r.out_shape), "layer_params": r.params,
+            "layer_macs": r.macs, "layer_macs_fvcore": r.macs, "layer_flops_fcm": 2 * r.macs,
+            "layer_bytes": nbytes, "layer_intensity": flops / nbytes, "layer_ms_p50": t, "layer_ms_q25": t * 0.98,
+            "layer_ms_q75": t * 1.03, "layer_ms_iqr": t * 0.05, "layer_fwd_ms_p50": t, "layer_bwd_ms_p50": None,
+            "layer_n": 40, "layer_time_share": t / sum(ms), "layer_mac_share": r.macs / macs_total,
+            "layer_flops": flops, "layer_gflops": flops / t / 1e6 or None, "layer_util_gemm": flops / t / 5e13 or None,
+        })  # fmt: skip
+    return rows
 
 
 def counts_only_rows() -> list[dict]:

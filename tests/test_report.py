@@ -124,7 +124,7 @@ def test_html_is_self_contained_with_tables_and_images(run):
     page.feed(html)
     tags = [t for t, _ in page.tags]
     summary = (run[0] / "summary.md").read_text()
-    assert tags.count("table") == summary.count("\n## ") == 8
+    assert tags.count("table") == summary.count("\n## ") == 10  # 8 + the two per-layer profile tables
     imgs = [a for t, a in page.tags if t == "img"]
     assert len(imgs) == len(PLOTS)
     for a in imgs:

@@ -113,14 +113,14 @@ def cost_frame() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_claims(run_dir: Path, label: str) -> tuple[Section, list]:
+def write_claims(run_dir: Path, label: str, extra: list | tuple = ()) -> tuple[Section, list]:
     """Judge every claim from the run's journal; write claims.md and the claim plots; return the section."""
     journal = read_rows(run_dir / "rows.jsonl")
     top1 = top1_by_arch(journal)
     classes = {r["num_classes"] for r in journal if r.get("kind") == "accuracy" and r.get("num_classes")}
     chance = 100.0 / min(classes) if classes else None
     acc_rows, _ = accuracy_claims(top1, label, chance)
-    rows = per_layer_argument() + large_kernel_costs() + acc_rows + static_checks(load_reference())
+    rows = per_layer_argument() + large_kernel_costs() + acc_rows + list(extra) + static_checks(load_reference())
     header = f"Budget: {label}. Verdicts are computed from this run's rows (Welch 95% CI on top-1)."
     groups = [(cid, title, list(dict.fromkeys(n for a, b, _ in parts for n in (a, b))))
               for cid, title, _, _, parts in ACCURACY_CLAIMS]  # fmt: skip

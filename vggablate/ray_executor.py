@@ -31,7 +31,7 @@ from vggablate.trial import Trial, error_row, run_trial_isolated
 # Each node advertises one unit; a latency or memory trial holds it while it runs, so a node runs
 # one timing trial at a time (two would share its CPU cores, memory bandwidth and PCIe link).
 TIMING_RESOURCE = "vggablate_timing_slot"
-TIMING_KINDS = ("latency", "memory")
+TIMING_KINDS = ("latency", "memory", "layers")
 INSTALL_HINT = 'the ray executor needs Ray, which is not installed: pip install -e ".[ray]"'
 
 TrialRunner = Callable[[Trial, float], list[dict]]

@@ -14,7 +14,7 @@ from typing import Any
 from vggablate.errors import UsageError
 
 # Valid settings; every "unknown X; choose ..." message reads its list from here.
-KINDS = ("counts", "latency", "memory", "accuracy")
+KINDS = ("counts", "latency", "memory", "accuracy", "layers")
 PRECISIONS = ("fp32", "tf32", "bf16", "fp16")
 MODES = ("infer", "train")
 HEADS = ("imagenet", "gap")
@@ -56,6 +56,13 @@ FIGURES = (
     "top1", "top5", "train_loss", "train_time_s", "train_ips", "time_to_target_s", "target_top1", "epochs",
     "steps", "train_batch_size", "lr", "momentum", "weight_decay", "label_smoothing", "schedule",
     "warmup_epochs", "narrow_from", "curve",
+    # layers (one row per layer of a setting; measure/layers.py)
+    "layer_index", "layer", "layer_kind", "layer_stage", "layer_kernel", "layer_in_shape", "layer_out_shape",
+    "layer_params", "layer_macs", "layer_macs_fvcore", "layer_flops_fcm", "layer_bytes", "layer_intensity",
+    "layer_ms_p50", "layer_ms_q25", "layer_ms_q75", "layer_ms_iqr", "layer_fwd_ms_p50", "layer_bwd_ms_p50",
+    "layer_n", "layer_time_share", "layer_mac_share", "layer_flops", "layer_gflops", "layer_util_gemm",
+    "profile_sum_ms", "profile_model_ms_p50", "profile_step_ms_p50", "bandwidth_gbs_measured",
+    "bandwidth_gbs_spec",
 )  # fmt: skip
 ENV = (
     "env_torch", "env_torchvision", "env_cuda", "env_cudnn", "env_device_name", "env_cpu", "env_threads",

@@ -64,7 +64,7 @@ def plan_trials(cfg: SweepConfig, specs: list[ArchSpec]) -> list[Trial]:
     for spec in specs:
         if {"params", "macs"} & set(cfg.metrics):
             trials.append(Trial(spec=spec, kind="counts", **base))
-        for kind in (k for k in ("latency", "memory") if k in cfg.metrics):
+        for kind in (k for k in ("latency", "memory", "layers") if k in cfg.metrics):
             for precision, mode, bs in itertools.product(cfg.precisions, cfg.modes, cfg.batch_sizes):
                 trials.append(Trial(spec=spec, kind=kind, precision=precision, mode=mode, batch_size=bs,
                                     budget_s=cfg.latency_budget_s, **base))  # fmt: skip
@@ -101,7 +101,7 @@ def check_trials(cfg: SweepConfig, specs: list[ArchSpec]) -> None:
         # Here, not in each trial: a missing data set is one error before any folder is made, and
         # the trials find it extracted instead of each downloading it.
         cifar_dir(cfg.dataset, cfg.data_dir or default_data_dir(), download=cfg.download)
-    if {"params", "macs", "latency", "memory"} & set(cfg.metrics):
+    if {"params", "macs", "latency", "memory", "layers"} & set(cfg.metrics):
         for spec in specs:
             try:
                 check_input_size(spec.cfg, cfg.input_size)

@@ -15,6 +15,8 @@ from vggablate.schema import DEVICES, HEADS, MODES, PRECISIONS, check_choice
 from vggablate.tomlfile import read_toml
 
 METRICS = ("params", "macs", "latency", "memory", "accuracy")
+# Asked for by name only (not in the default "all"): the per-layer profile, one row per layer.
+OPT_IN_METRICS = ("layers",)
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ def validate_config(cfg: SweepConfig) -> SweepConfig:
     """Check every field of a resolved config; return it unchanged."""
     if not cfg.archs:
         raise UsageError("no archs given; use --archs vgg11,vgg16 (names, globs or cfg strings)")
-    _check_choices("metric", cfg.metrics, METRICS)
+    _check_choices("metric", cfg.metrics, METRICS + OPT_IN_METRICS)
     _check_choices("mode", cfg.modes, MODES)
     _check_choices("precision", cfg.precisions, PRECISIONS)
     # A resolved config: "auto" was turned into cpu or cuda (schema.resolve_device) before this.

@@ -255,10 +255,18 @@ def _accuracy(trial: Trial) -> list[dict]:
                          download=trial.download, progress=progress)]  # fmt: skip
 
 
+def _layers(trial: Trial) -> list[dict]:
+    from vggablate.measure.layers import layer_rows  # per-layer profile: one row per layer (issue 14)
+
+    name = torch.cuda.get_device_name(trial.device) if trial.device == "cuda" else ""
+    return layer_rows(trial.spec, latency_config(trial), name)
+
+
 # kind -> runner(trial) -> figure dicts, one per row.
 RUNNERS: dict[str, Callable[[Trial], list[dict]]] = {
     "counts": _counts,
     "latency": _latency,
     "memory": _memory,
     "accuracy": _accuracy,
+    "layers": _layers,
 }

@@ -147,3 +147,8 @@ def _per_stage(spec: ArchSpec, size: int, model: nn.Module, by_module: dict) -> 
         macs[row.stage] += int(by_module.get(row.name, {}).get("conv", 0))
     stages = sorted(params)
     return tuple(params[s] for s in stages), tuple(macs[s] for s in stages)
+
+
+def fvcore_analyses(model: nn.Module, x: torch.Tensor) -> tuple:
+    """Return fvcore's flop and activation analyses of the model on x, with every VGG operator handled."""
+    return _analyses(model, x)

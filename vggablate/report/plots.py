@@ -20,6 +20,7 @@ from matplotlib.ticker import MaxNLocator
 from vggablate.report.fmt import PERCENT
 from vggablate.report.plotkit import RC, Palette, arch_legend, arch_palette, ci_yerr, new_fig, percent_axis
 from vggablate.report.plots_perf import memory_ratio, plot_latency, plot_memory
+from vggablate.report.plots_profile import PROFILE_PLOTS
 from vggablate.report.tables import accuracy_stats, col, large_kernel_pairs, main_input_size, ok_rows
 from vggablate.stats import mean_ci
 from vggablate.words import plural
@@ -232,6 +233,7 @@ PLOTS: tuple[tuple[str, Callable[[pd.DataFrame, Palette], Figure | None]], ...] 
     ("top1_vs_gmacs", plot_top1_vs_gmacs),
     ("training_curves", plot_curves),
     ("kernel_pairs", plot_pairs),
+    *PROFILE_PLOTS,
 )
 
 

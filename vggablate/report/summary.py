@@ -7,6 +7,7 @@ import math
 import pandas as pd
 
 from vggablate.report.fmt import CLIPPED, DIFF_PP, beyond, clipped_note, fmt, fmt_ci, fmt_sig
+from vggablate.report.profile_tables import LAYER_NOTE, PROFILE_NOTE, headline_layers, profile_summary
 from vggablate.report.tables import (
     Table,
     accuracy_stats,
@@ -140,6 +141,8 @@ def summary_tables(frame: pd.DataFrame) -> list[Table]:
         Table("Peak memory (MiB)", memory_table(frame), "CUDA allocator peak (CPU: peak RSS above baseline)."),
         Table("Accuracy", accuracy_table(frame), accuracy_note(frame)),
         Table("3x3 vs large-kernel pairs", pairs, pairs_note),
+        Table("Per-layer profile", profile_summary(frame), PROFILE_NOTE),
+        Table("Per-layer profile: conv and linear layers", headline_layers(frame), LAYER_NOTE),
         Table("Errors", errors_table(frame), errors_note(frame)),
     ]
     return [t for t in tables if not t.frame.empty and len(t.frame.columns) > 1]
