@@ -17,7 +17,7 @@ from bench.common import (
     positive_int,
     warn,
 )
-from vggablate.measure.latency import MODES, PRECISIONS
+from vggablate.sweepconfig import MODES, PRECISIONS  # torch-free: --help must not import torch
 
 METRICS = ("params", "macs", "latency", "memory")
 DEFAULT_METRICS = ("params", "macs", "latency")  # memory takes two more isolated trials per batch size and mode
