@@ -228,18 +228,18 @@ def make_executor(args: argparse.Namespace, timeout_s: float) -> object | None:
 
 def finish(run_dir: Path, quiet: bool, sections: tuple = ()) -> int:
     """Build the reports, print the compact results table and the report's path."""
-    from vggablate.report import build_reports
+    from vggablate.report import write_reports
 
-    build_reports(run_dir, sections)
+    built = write_reports(run_dir, sections)
     if not quiet:
-        print(_compact(run_dir / "summary.md"))
+        print(_compact(built.summary))
     print(f"report: {run_dir / 'report.html'}")
     return 0
 
 
-def _compact(summary: Path) -> str:
+def _compact(summary: str) -> str:
     # The first table of summary.md (the per-arch overview) is the compact table for the terminal.
-    lines = summary.read_text().splitlines()
+    lines = summary.splitlines()
     start = next((i for i, line in enumerate(lines) if line.startswith("|")), None)
     if start is None:
         return "(no results)"

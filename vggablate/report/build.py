@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,14 @@ from vggablate.report.summary import summary_markdown, summary_tables
 from vggablate.report.tables import report_frame
 
 JOURNAL = "rows.jsonl"
+
+
+@dataclass(frozen=True)
+class Reports:
+    """What a build wrote: every path, and summary.md's text (so a caller need not read it back)."""
+
+    paths: list[Path]
+    summary: str
 
 
 def check_run_dir(run_dir: str | Path) -> Path:
@@ -54,6 +63,11 @@ def run_header(frame: pd.DataFrame) -> dict[str, str]:
 
 def build_reports(run_dir: str | Path, sections: Sequence[Section] = ()) -> list[Path]:
     """Rebuild rows.csv, rows.parquet, summary.md, report.html and plots/ from rows.jsonl; return the paths."""
+    return write_reports(run_dir, sections).paths
+
+
+def write_reports(run_dir: str | Path, sections: Sequence[Section] = ()) -> Reports:
+    """Rebuild every derived file from rows.jsonl; return the paths and summary.md's text."""
     run_dir = check_run_dir(run_dir)
     # A retried trial keeps only its last attempt; the journal itself keeps the whole history.
     frame = to_frame(latest_attempts(read_rows(run_dir / JOURNAL)))
@@ -72,9 +86,10 @@ def build_reports(run_dir: str | Path, sections: Sequence[Section] = ()) -> list
             written.append(plots_dir / f"{name}.{ext}")
         images.append(Image(name, caption, png))
     _remove_stale_plots(plots_dir, {i.name for i in images})
-    atomic_write_text(run_dir / "summary.md", summary_markdown(title, header, tables))
+    summary = summary_markdown(title, header, tables)
+    atomic_write_text(run_dir / "summary.md", summary)
     atomic_write_text(run_dir / "report.html", render_html(title, header, tables, images, sections))
-    return written + [run_dir / "summary.md", run_dir / "report.html"]
+    return Reports(written + [run_dir / "summary.md", run_dir / "report.html"], summary)
 
 
 def _remove_stale_plots(plots_dir: Path, kept: set[str]) -> None:
