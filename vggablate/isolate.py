@@ -29,7 +29,7 @@ ERROR_TYPES = ("oom", "timeout", "crash", "exception")
 # CUBLAS_STATUS_ALLOC_FAILED / CUDNN_STATUS_ALLOC_FAILED; the host allocator "cannot allocate memory".
 _OOM_TEXT = ("out of memory", "can't allocate memory", "cannot allocate memory", "alloc_failed")
 # Imported once by the forkserver, before it forks any worker; none of them touches CUDA on import.
-PRELOAD = ("torch", "vggablate.trial")
+PRELOAD = ("torch", "vggablate.trial", "vggablate.train")
 
 
 @dataclass(frozen=True)
