@@ -201,7 +201,7 @@ def _latency_bars(frame: pd.DataFrame, lat: pd.DataFrame, pal: Palette) -> Figur
         ax.set_ylabel(label)
         ax.set_title(f"{title} at batch size {bs}")
     failed = any([_mark_bar_failures(ax, frame, "latency", pal, settings, archs) for ax in (ax_l, ax_t)])
-    arch_legend(fig, pal, sorted(lat["arch"].unique()), [_failure_handle()] if failed else None)
+    arch_legend(fig, pal, archs, [_failure_handle()] if failed else None)
     return fig
 
 
@@ -213,5 +213,5 @@ def _memory_bars(frame: pd.DataFrame, mem: pd.DataFrame, pal: Palette) -> Figure
     failed = _mark_bar_failures(ax, frame, "memory", pal, settings, archs)
     ax.set_ylabel("peak memory (MiB)")
     ax.set_title(f"Peak memory at batch size {int(mem['batch_size'].iloc[0])}")
-    arch_legend(fig, pal, sorted(mem["arch"].unique()), [_failure_handle()] if failed else None)
+    arch_legend(fig, pal, archs, [_failure_handle()] if failed else None)
     return fig
