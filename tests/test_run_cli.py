@@ -107,7 +107,8 @@ def test_report_rebuild_reproduces_summary(full_run, tmp_path):
 
 
 def test_failed_trials_are_rows_reported_and_exit_1(tmp_path):
-    # A 0.5 s timeout is too short for a worker to start: every trial is a timeout row.
+    # A 0.5 s timeout is shorter than the first worker's start (the forkserver imports torch) and than
+    # the latency trial's sampling budget: every trial is a timeout row.
     proc = bench("run", "--archs", "vgg11", "--metrics", "params,latency", "--mode", "infer", "--timeout", "0.5",
                  "--out", str(tmp_path), *TINY)  # fmt: skip
     assert proc.returncode == 1, proc.stderr
