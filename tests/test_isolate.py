@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from vggablate.isolate import error_type_of, one_line, run_isolated
+from vggablate.isolate import error_type_of, one_line, run_isolated, worker_context
 
 
 def add(a, b):
@@ -120,3 +120,28 @@ def test_ctrl_c_leaves_the_worker_quiet_and_gone(tmp_path, slow_import):
     assert (proc.returncode, err) == (130, "parent interrupted\n")  # no traceback from the worker
     with pytest.raises(ProcessLookupError):
         os.kill(int(marker.read_text()), 0)
+
+
+def getenv(name):
+    return os.environ.get(name)
+
+
+def cuda_sum():
+    import torch
+
+    # A forkserver that had initialised CUDA would leave this worker in a "bad fork": no CUDA at all.
+    assert not torch.cuda._is_in_bad_fork()
+    return torch.arange(4.0, device="cuda").sum().item()
+
+
+def test_workers_fork_from_a_preloading_forkserver_and_see_the_callers_environment(monkeypatch):
+    assert worker_context().get_start_method() == "forkserver"
+    run_isolated(add, {"a": 1, "b": 2}, 120)  # the server is up: later changes must still reach the worker
+    monkeypatch.setenv("VGGABLATE_TEST_ENV", "set after the server started")
+    assert run_isolated(getenv, {"name": "VGGABLATE_TEST_ENV"}, 120).value == "set after the server started"
+
+
+@pytest.mark.gpu
+def test_cuda_works_in_a_worker():
+    out = run_isolated(cuda_sum, {}, 300)
+    assert out.ok and out.value == 6.0, out.error

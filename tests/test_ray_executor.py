@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -77,10 +78,17 @@ def test_killed_worker_is_an_error_row_and_resume_completes(ray_session, tmp_pat
     plan = runner.plan_new(cfg, tmp_path)
     victim = trial_id(plan.trials[1])
 
+    def kill_when_started() -> None:
+        # A trial's process starts in about 50 ms (forkserver) and a tiny trial may end within a
+        # second: kill as soon as the process exists, not after a fixed delay.
+        while not multiprocessing.active_children():
+            time.sleep(0.005)
+        os.kill(os.getpid(), signal.SIGKILL)
+
     def kill_mid_run(trial: Trial, timeout_s: float) -> list[dict]:
         # Runs in the Ray worker: SIGKILL it while its trial's process runs, as the OOM killer would.
         if trial_id(trial) == victim:
-            threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGKILL)).start()
+            threading.Thread(target=kill_when_started, daemon=True).start()
         return run_trial_isolated(trial, timeout_s)
 
     assert runner.execute(plan, quiet=True, executor=RayExecutor(runner=kill_mid_run))

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from vggablate.report.fmt import beyond, clip, clipped_note, fmt_ci
+from vggablate.report.fmt import beyond, clip, clipped_note, fmt_ci, fmt_keep
 from vggablate.report.plotkit import ci_yerr
 from vggablate.stats import mean_ci
 from vggablate.words import plural
@@ -51,3 +51,12 @@ def test_plural():
         "1.5 epochs",
         "1 epoch",
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "digits", "want"),
+    [(1.3, 0, "1.30"), (0.329, 0, "0.329"), (2614.2, 0, "2,614"), (551.0, 0, "551"), (132.864, 2, "132.86"),
+     (0.0512, 2, "0.0512"), (0.0, 0, "0"), (None, 0, "")],
+)  # fmt: skip
+def test_small_figures_keep_three_significant_digits(value, digits, want):
+    assert fmt_keep(value, digits) == want

@@ -14,6 +14,7 @@ from report_fixtures import (
     cpu_env,
     failed_training_row,
     fixture_rows,
+    latency_rows,
     memory_rows,
     seed_rows,
 )
@@ -22,8 +23,9 @@ from test_report import md_table
 from vggablate.records import Journal
 from vggablate.report import build_reports
 from vggablate.report.build import run_header
+from vggablate.report.fmt import fmt_sig
 from vggablate.report.plots import caption, plot_curves, plot_memory, plot_top1_vs_gmacs
-from vggablate.report.plots_perf import memory_ratio
+from vggablate.report.plots_perf import memory_ratio, plot_latency
 from vggablate.report.tables import report_frame
 from vggablate.stats import mean_ci
 
@@ -181,3 +183,30 @@ def test_pair_difference_ci_is_clipped_to_100_pp(tmp_path):
     (pair,) = md_table(text, "3x3 vs large-kernel pairs")
     assert pair["Δ top-1 (pp, 95% CI)"].endswith("[-100.00, +100.00]†")
     assert "runs past ±100 pp" in text and "Δ top-1: the networks as trained" in text
+
+
+def one_batch_size(rows: list[dict], bs: int = 8) -> list[dict]:
+    return [r for r in rows if r.get("batch_size") == bs]
+
+
+def test_one_batch_size_draws_memory_as_bars_from_zero():
+    rows = one_batch_size(memory_rows("vgg11", "infer") + memory_rows("vgg16", "infer") + memory_rows("vgg16", "train"))
+    (ax,) = plot_memory(frame(rows), PAL2).axes
+    heights = sorted(p.get_height() for p in ax.patches)
+    assert heights == pytest.approx(sorted(r["mem_peak_alloc_mb"] for r in rows))  # one bar per arch and setting
+    assert ax.get_ylim()[0] == 0 and not ax.lines  # bars, not points on a one-tick line plot
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["cuda bf16 infer", "cuda bf16 train"]
+
+
+def test_one_batch_size_draws_latency_and_throughput_as_labelled_bars():
+    rows = one_batch_size(latency_rows("vgg11", "fp32", "infer") + latency_rows("vgg16", "fp32", "infer"), 1)
+    ax_l, ax_t = plot_latency(frame(rows), PAL2).axes[:2]
+    assert sorted(p.get_height() for p in ax_t.patches) == pytest.approx(sorted(r["throughput_ips"] for r in rows))
+    assert ax_l.get_ylim()[0] == 0 and ax_l.get_yscale() == "linear"
+    labels = {t.get_text() for t in ax_t.texts}
+    assert {fmt_sig(r["throughput_ips"]) for r in rows} <= labels
+
+
+def test_many_batch_sizes_keep_memory_lines_from_zero():
+    ax = plot_memory(frame(memory_rows("vgg11", "infer")), PAL2).axes[0]
+    assert ax.lines and ax.get_ylim()[0] == 0

@@ -14,7 +14,7 @@ LabelFn = Callable[[Trial], str]
 
 @dataclass(frozen=True)
 class LocalExecutor:
-    """Run trials one at a time, each in a fresh spawned process, so timings do not disturb each other."""
+    """Run trials one at a time, each in a fresh process (isolate.py), so timings do not disturb each other."""
 
     timeout_s: float = 900.0
 

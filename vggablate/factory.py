@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
-
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from vggablate.errors import UsageError
-from vggablate.model import build_model
 from vggablate.registry import get_arch, is_registered
 from vggablate.spec import ArchSpec, canonical_cfg, looks_like_cfg, parse_cfg, validate
+
+if TYPE_CHECKING:  # torch is imported where a model is built: resolve_spec (list, show) needs none
+    from torch import nn
 
 # The options a caller may override; the rest of ArchSpec is identity, not an option.
 OPTIONS = ("batch_norm", "width", "in_channels", "num_classes", "head", "dropout")
@@ -45,6 +45,8 @@ def create_model(
     ``weights`` is a torchvision weights name (``"IMAGENET1K_V1"``, downloaded once into
     the torch hub cache) or the path of a local state-dict file.
     """
+    from vggablate.model import build_model
+
     spec = resolve_spec(name_or_cfg, **options)
     model = build_model(spec)
     if weights is not None:

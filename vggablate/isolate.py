@@ -1,14 +1,21 @@
-"""Run one function in a fresh spawned process with a timeout; failures come back as values.
+"""Run one function in a fresh process with a timeout; failures come back as values.
 
 A fresh process per trial keeps memory figures clean (nothing left from earlier trials) and
-turns a crash, a hang or a CUDA fault into an error value instead of a dead sweep. ``spawn``
-rather than ``fork``: a forked child of a process that has touched CUDA cannot use CUDA.
+turns a crash, a hang or a CUDA fault into an error value instead of a dead sweep. The process
+is forked from a ``forkserver`` that has imported torch and vggablate once, so a trial no longer
+pays about 3 s of ``import torch`` (docs/benchmarks.md). Not a plain ``fork`` of this process: a
+forked child of a process that has touched CUDA cannot use CUDA. The forkserver is a fresh
+interpreter that only imports (importing torch does not initialise CUDA), so its children can.
+Where there is no forkserver (not POSIX), each call spawns a fresh interpreter instead.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import multiprocessing
+import os
+import pickle
 import signal
 import threading
 import time
@@ -20,6 +27,8 @@ from typing import Any
 # CUDA's allocator says "out of memory"; cuBLAS and cuDNN handles that cannot get memory say
 # CUBLAS_STATUS_ALLOC_FAILED / CUDNN_STATUS_ALLOC_FAILED; the host allocator "cannot allocate memory".
 _OOM_TEXT = ("out of memory", "can't allocate memory", "cannot allocate memory", "alloc_failed")
+# Imported once by the forkserver, before it forks any worker; none of them touches CUDA on import.
+PRELOAD = ("torch", "vggablate.trial", "vggablate.train")
 
 
 @dataclass(frozen=True)
@@ -38,11 +47,14 @@ class Isolated:
 
 
 def run_isolated(fn: Callable[..., Any], kwargs: dict[str, Any], timeout_s: float) -> Isolated:
-    """Call top-level ``fn(**kwargs)`` in a fresh spawned process; kill it after ``timeout_s``."""
-    ctx = multiprocessing.get_context("spawn")
+    """Call top-level ``fn(**kwargs)`` in a fresh process; kill it after ``timeout_s``."""
+    ctx = worker_context()
     receiver, sender = ctx.Pipe(duplex=False)
+    # The call travels pickled and is unpickled in _worker, after the environment is this process's:
+    # a forkserver's children start with the forkserver's (PROGRESS_ENV, a test's monkeypatch).
+    call = pickle.dumps((fn, kwargs))
     # Not a daemon: daemons may not start children (inductor's compile workers, data loaders).
-    proc = ctx.Process(target=_worker, args=(sender, fn, kwargs), daemon=False)
+    proc = ctx.Process(target=_worker, args=(sender, call, dict(os.environ)), daemon=False)
     start = time.perf_counter()
     try:
         with _sigint_ignored_by_children():
@@ -58,6 +70,18 @@ def run_isolated(fn: Callable[..., Any], kwargs: dict[str, Any], timeout_s: floa
         receiver.close()
         _stop(proc)
     return Isolated(*outcome, duration_s=time.perf_counter() - start)
+
+
+@functools.cache
+def worker_context() -> multiprocessing.context.BaseContext:
+    """Return the context that starts workers: a forkserver with PRELOAD imported, else spawn."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    # The server itself starts on the first worker, under _sigint_ignored_by_children: Ctrl-C
+    # then cannot interrupt its imports, and its children inherit SIGINT ignored.
+    ctx.set_forkserver_preload(list(PRELOAD))
+    return ctx
 
 
 def error_type_of(exc: BaseException) -> str:
@@ -127,12 +151,15 @@ def _sigint_ignored_by_children() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def _worker(sender: Any, fn: Callable[..., Any], kwargs: dict[str, Any]) -> None:
+def _worker(sender: Any, call: bytes, environ: dict[str, str]) -> None:
     """Run in the child: send ("ok", value, None) or ("error", message, type)."""
     # Ctrl-C reaches the whole process group; the parent handles it and kills this process. A
     # KeyboardInterrupt here would only print a traceback while sending to a parent that stopped listening.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.clear()
+    os.environ.update(environ)
     try:
+        fn, kwargs = pickle.loads(call)  # may import fn's module: a failure is a row too
         result = ("ok", fn(**kwargs), None)
     except BaseException as exc:  # everything, SystemExit included, is a row
         result = ("error", one_line(exc), error_type_of(exc))

@@ -1,6 +1,6 @@
 """Run a sweep's trials as Ray tasks, in parallel up to the cluster's capacity (docs/ray.md).
 
-Each trial is one Ray task that runs it the way LocalExecutor does (a fresh spawned process with
+Each trial is one Ray task that runs it the way LocalExecutor does (a fresh process with
 a timeout), so a crash inside the trial is already an error row; a task whose Ray worker or node
 dies becomes one here. Each finished trial's rows come back to the driver and go through the same
 ``on_rows`` journal callback as they finish, so resume and the reports do not know the difference.

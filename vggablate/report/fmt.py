@@ -29,6 +29,13 @@ def fmt_sig(v: object, sig: int = 3) -> str:
     return f"{v:,.{digits}f}"
 
 
+def fmt_keep(v: object, digits: int = 0, sig: int = 3, thousands: bool = True) -> str:
+    """Format with `digits` decimals, more when needed to keep `sig` significant figures (1.3 img/s, not 1)."""
+    if not num(v) or v == 0:
+        return fmt(v, digits, thousands)
+    return fmt(v, max(digits, sig - 1 - int(math.floor(math.log10(abs(v))))), thousands)
+
+
 def beyond(lo: float, hi: float, scale: tuple[float, float] = PERCENT) -> bool:
     """Say whether a CI [lo, hi] runs past the ends of the scale."""
     return num(lo) and num(hi) and (lo < scale[0] or hi > scale[1])

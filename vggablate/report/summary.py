@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from vggablate.report.fmt import CLIPPED, DIFF_PP, beyond, clipped_note, fmt, fmt_ci, fmt_sig
+from vggablate.report.fmt import CLIPPED, DIFF_PP, beyond, clipped_note, fmt_ci, fmt_keep, fmt_sig
 from vggablate.report.profile_tables import LAYER_NOTE, PROFILE_NOTE, headline_layers, profile_summary
 from vggablate.report.tables import (
     Table,
@@ -59,17 +59,17 @@ def overview_table(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
         row: dict[str, str] = {"arch": arch}
         c = counts[counts["arch"] == arch]
         if len(counts):
-            row["params (M)"] = fmt(col(c, "params").iloc[0] / 1e6) if len(c) else ""
-            row[f"GMACs @{size}"] = fmt(col(c, "macs").iloc[0] / 1e9, 3) if len(c) else ""
+            row["params (M)"] = fmt_keep(col(c, "params").iloc[0] / 1e6, 2) if len(c) else ""
+            row[f"GMACs @{size}"] = fmt_keep(col(c, "macs").iloc[0] / 1e9, 3) if len(c) else ""
         a = lat[lat["arch"] == arch]
         for bs in sorted(lat["batch_size"].dropna().unique()):
             v = col(a, "latency_ms_p50")[a["batch_size"] == bs]
             row[f"p50 bs={int(bs)} (ms)"] = fmt_sig(v.iloc[0]) if len(v) else "—"
         if len(lat):
-            row["best img/s"] = fmt(col(a, "throughput_ips").max(), 0, thousands=True) if len(a) else "—"
+            row["best img/s"] = fmt_keep(col(a, "throughput_ips").max()) if len(a) else "—"
         if mem_bs is not None:
             v = [peak_mb(r) for _, r in mem[(mem["arch"] == arch) & (mem["batch_size"] == mem_bs)].iterrows()]
-            row[f"peak MiB bs={int(mem_bs)}"] = fmt(v[0], 0, thousands=True) if v and not math.isnan(v[0]) else "—"
+            row[f"peak MiB bs={int(mem_bs)}"] = fmt_keep(v[0]) if v and not math.isnan(v[0]) else "—"
         s = acc[acc["arch"] == arch]
         if len(acc):
             row[top1_col] = fmt_ci(*s[["top1", "lo", "hi", "n"]].iloc[0]) if len(s) else ""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from vggablate.records import IDENTITY, SETTINGS
-from vggablate.report.fmt import CLIPPED, DIFF_PP, beyond, clip, fmt, fmt_ci, fmt_sig, num
+from vggablate.report.fmt import CLIPPED, DIFF_PP, beyond, clip, fmt, fmt_ci, fmt_keep, fmt_sig, num
 from vggablate.stats import mean_ci, welch_diff_ci
 
 # `vgg16_k5_cm_bn` is the large-kernel twin of `vgg16_bn`: same base, same `_bn` suffix.
@@ -138,11 +138,11 @@ def models_table(frame: pd.DataFrame) -> pd.DataFrame:
         if multi:
             row["input"] = f"{int(r['input_size'])}px {r.get('head', '')}".strip()
         row |= {
-            "params (M)": fmt(r.get("params", math.nan) / 1e6),
-            "conv (M)": fmt(r.get("params_conv", math.nan) / 1e6),
-            "classifier (M)": fmt(r.get("params_classifier", math.nan) / 1e6),
-            "GMACs": fmt(r.get("macs", math.nan) / 1e9, 3),
-            "conv GMACs": fmt(r.get("macs_conv", math.nan) / 1e9, 3),
+            "params (M)": fmt_keep(r.get("params", math.nan) / 1e6, 2),
+            "conv (M)": fmt_keep(r.get("params_conv", math.nan) / 1e6, 2),
+            "classifier (M)": fmt_keep(r.get("params_classifier", math.nan) / 1e6, 2),
+            "GMACs": fmt_keep(r.get("macs", math.nan) / 1e9, 3),
+            "conv GMACs": fmt_keep(r.get("macs_conv", math.nan) / 1e9, 3),
             "conv layers": fmt(r.get("conv_layers"), 0),
         }
         out.append(row)
@@ -156,12 +156,12 @@ def latency_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 def throughput_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Return throughput (images/s) per arch, setting and batch size."""
-    return _pivot(frame, "latency", lambda r: r.get("throughput_ips"), lambda v: fmt(v, 0, thousands=True))
+    return _pivot(frame, "latency", lambda r: r.get("throughput_ips"), fmt_keep)
 
 
 def memory_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Return peak memory (MiB) per arch, setting and batch size."""
-    return _pivot(frame, "memory", peak_mb, lambda v: fmt(v, 0, thousands=True))
+    return _pivot(frame, "memory", peak_mb, fmt_keep)
 
 
 def accuracy_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -183,7 +183,7 @@ def accuracy_table(frame: pd.DataFrame) -> pd.DataFrame:
                 "epochs": ", ".join(f"{v:g}" for v in sorted(col(g, "epochs").dropna().unique())),
                 "top-1 % (95% CI)": fmt_ci(s["top1"], s["lo"], s["hi"], s["n"]),
                 "top-5 %": fmt(col(g, "top5").mean()),
-                "train time (s)": fmt(col(g, "train_time_s").mean(), 0),
+                "train time (s)": fmt_keep(col(g, "train_time_s").mean()),
             }
         )
     return pd.DataFrame(out)
