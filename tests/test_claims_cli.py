@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from cli_helpers import bench_main
 TINY = ["--claims", "lrn", "--epochs", "0.1", "--width", "0.0625"]
 
 
-def claims(*argv: str):
+def claims(*argv: str) -> subprocess.CompletedProcess:
     return bench_main("claims", *argv)
 
 
