@@ -1,14 +1,18 @@
-"""A smoke run of `bench claims` with tiny settings, and adding seeds to it later."""
+"""A smoke run of `bench claims` with tiny settings, and adding seeds to it later (through main(), in-process)."""
 
 import json
+import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import bench_main
 
-BENCH = [sys.executable, "-m", "bench", "claims"]
-TINY = ["--claims", "lrn", "--epochs", "0.3", "--width", "0.0625"]
+TINY = ["--claims", "lrn", "--epochs", "0.1", "--width", "0.0625"]
+
+
+def claims(*argv: str) -> subprocess.CompletedProcess:
+    return bench_main("claims", *argv)
 
 
 def journal(run_dir: Path) -> list[dict]:
@@ -18,7 +22,7 @@ def journal(run_dir: Path) -> list[dict]:
 @pytest.fixture(scope="module")
 def claims_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("claims")
-    proc = subprocess.run([*BENCH, *TINY, "--seeds", "2", "--out", str(out)], capture_output=True, text=True)
+    proc = claims(*TINY, "--seeds", "2", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert "expected duration: about" in proc.stderr
     (run_dir,) = [p for p in out.iterdir() if p.is_dir()]
@@ -48,12 +52,12 @@ def test_claims_outputs(claims_run):
 def test_verdict_is_recomputed_from_the_journal(claims_run, tmp_path):
     # Rewrite the journal so that LRN clearly helps: the rebuilt verdict must flip to contradicted.
     copy = tmp_path / claims_run.name
-    subprocess.run(["cp", "-r", str(claims_run), str(copy)], check=True)
+    shutil.copytree(claims_run, copy)
     rows = journal(copy)
     for r in rows:
         r["top1"] = (95.0 if r["arch"] == "vgg11_lrn" else 60.0) + r["seed"] * 0.1
     (copy / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    proc = subprocess.run([sys.executable, "-m", "bench", "report", str(copy)], capture_output=True, text=True)
+    proc = bench_main("report", str(copy))
     assert proc.returncode == 0, proc.stderr
     lrn = next(line for line in (copy / "claims.md").read_text().splitlines() if line.startswith("| lrn "))
     assert "contradicted" in lrn
@@ -61,7 +65,7 @@ def test_verdict_is_recomputed_from_the_journal(claims_run, tmp_path):
 
 def test_adding_seeds_runs_only_the_new_ones(claims_run):
     before = journal(claims_run)
-    proc = subprocess.run([*BENCH, "--resume", str(claims_run), "--seeds", "3"], capture_output=True, text=True)
+    proc = claims("--resume", str(claims_run), "--seeds", "3")
     assert proc.returncode == 0, proc.stderr
     assert "6 training runs, 2 to run" in proc.stderr
     rows = journal(claims_run)
@@ -71,15 +75,15 @@ def test_adding_seeds_runs_only_the_new_ones(claims_run):
 
 def test_failed_training_runs_fail_the_command_until_retried(claims_run, tmp_path):
     copy = tmp_path / claims_run.name
-    subprocess.run(["cp", "-r", str(claims_run), str(copy)], check=True)
+    shutil.copytree(claims_run, copy)
     rows = journal(copy)
     rows[0] = {**rows[0], "error": "worker died", "error_type": "crash", "top1": None}
     (copy / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    proc = subprocess.run([*BENCH, "--resume", str(copy)], capture_output=True, text=True)
+    proc = claims("--resume", str(copy))
     assert proc.returncode == 1, proc.stderr
     assert "trials failed (crash 1)" in proc.stderr and f"claims --resume {copy} --retry-errors" in proc.stderr
     assert (copy / "claims.md").is_file()  # the verdicts are written all the same
-    proc = subprocess.run([*BENCH, "--resume", str(copy), "--retry-errors"], capture_output=True, text=True)
+    proc = claims("--resume", str(copy), "--retry-errors")
     assert proc.returncode == 0, proc.stderr
     assert journal(copy)[-1]["error"] is None
 
@@ -94,5 +98,5 @@ def test_failed_training_runs_fail_the_command_until_retried(claims_run, tmp_pat
     ],
 )
 def test_bad_input(argv, fragment, tmp_path):
-    proc = subprocess.run([*BENCH, *argv, "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    proc = claims(*argv, "--out", str(tmp_path / "o"))
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and fragment in proc.stderr

@@ -1,9 +1,9 @@
 """The list and show commands, and the CLI's error contract: one line, exit code 2."""
 
 import subprocess
-import sys
 
 import pytest
+from cli_helpers import bench_main, bench_process
 
 from bench.__main__ import main
 
@@ -58,7 +58,17 @@ def test_show_arch_file(tmp_path, capsys):
     ],
 )
 def test_errors_are_one_line_exit_2(argv, fragment):
-    proc = subprocess.run([sys.executable, "-m", "bench", *argv], capture_output=True, text=True)
+    check_one_line_exit_2(bench_main(*argv), fragment)
+
+
+def test_errors_through_the_real_entry_point():
+    # The cases above run main() in-process; `python -m bench` itself gets one of them for real.
+    check_one_line_exit_2(
+        bench_process("--frobnicate"), "unrecognized arguments: --frobnicate (see `python -m bench --help`)"
+    )
+
+
+def check_one_line_exit_2(proc: subprocess.CompletedProcess, fragment: str) -> None:
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr

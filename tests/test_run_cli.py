@@ -1,4 +1,8 @@
-"""`python -m bench run` end to end: the results folder, failed trials, kill-and-resume, bad input."""
+"""`python -m bench run` end to end: the results folder, failed trials, kill-and-resume, bad input.
+
+Runs go through bench's main() in-process (cli_helpers.bench_main) except where a real process is
+the point: SIGKILL and Ctrl-C mid-run, and one smoke test of the `python -m bench` entry point.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,15 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from cli_helpers import BENCH, bench_process
+from cli_helpers import bench_main as bench
 
 TINY = ["--input-size", "32", "--width", "0.25", "--head", "gap", "--latency-budget", "0.2", "--quiet"]
-BENCH = [sys.executable, "-m", "bench"]
-
-
-def bench(*argv: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([*BENCH, *argv], capture_output=True, text=True, timeout=timeout)
 
 
 def run_dirs(out: Path) -> list[Path]:
@@ -32,7 +32,8 @@ def journal(run_dir: Path) -> list[dict]:
 @pytest.fixture(scope="module")
 def full_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("runs")
-    argv = ["run", "--archs", "vgg11,16,M,32,M", "--mode", "infer", "--batch-sizes", "1,2", "--epochs", "1",
+    # A tenth of an epoch: the accuracy rows, tables and curves are all there, in seconds, not a minute.
+    argv = ["run", "--archs", "vgg11,16,M,32,M", "--mode", "infer", "--batch-sizes", "1,2", "--epochs", "0.1",
             "--out", str(out), "--name", "e2e", *TINY]  # fmt: skip
     proc = bench(*argv)
     assert proc.returncode == 0, proc.stderr
@@ -156,11 +157,24 @@ def _wait_for_rows(path: Path, n: int, proc: subprocess.Popen, limit: float = 12
     raise AssertionError("no rows appeared in time")
 
 
+KILL_ARGV = ["run", "--archs", "vgg11,vgg13,vgg16", "--metrics", "params,macs", *TINY]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory) -> Path:
+    """The kill-and-resume sweep run once without interruption: the reports a resumed run must match."""
+    out = tmp_path_factory.mktemp("fresh")
+    proc = bench(*KILL_ARGV, "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    (run_dir,) = run_dirs(out)
+    return run_dir
+
+
 @pytest.mark.parametrize("how", ["kill", "interrupt"])
-def test_kill_and_resume(tmp_path, how):
-    argv = ["run", "--archs", "vgg11,vgg13,vgg16", "--metrics", "params,macs", "--out", str(tmp_path), *TINY]
-    proc = subprocess.Popen([*BENCH, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)  # fmt: skip
+def test_kill_and_resume(tmp_path, how, uninterrupted):
+    # A real process: SIGKILL and Ctrl-C must reach the driver and its worker mid-run.
+    proc = subprocess.Popen([*BENCH, *KILL_ARGV, "--out", str(tmp_path)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
     out = tmp_path
     deadline = time.time() + 60
     while not (dirs := run_dirs(out)) and time.time() < deadline:
@@ -183,10 +197,8 @@ def test_kill_and_resume(tmp_path, how):
     assert rows[: len(done)] == done  # nothing journaled before the kill was lost or rewritten
     assert (run_dir / "report.html").is_file()
     # The same reports as an uninterrupted run: counts are exact, so the tables match.
-    fresh = bench("run", *argv[1 : -len(TINY)], "--out", str(tmp_path / "fresh"), *TINY)
-    assert fresh.returncode == 0, fresh.stderr
     table = lambda d: (d / "summary.md").read_text().split("## Model size")[1]  # noqa: E731
-    assert table(run_dir) == table(run_dirs(tmp_path / "fresh")[0])
+    assert table(run_dir) == table(uninterrupted)
 
 
 def test_resume_of_a_finished_run_runs_nothing(full_run):
@@ -239,7 +251,16 @@ def test_bad_input_is_one_line_exit_2(tmp_path, argv, fragment):
 
         if torch.cuda.is_available():
             pytest.skip("CUDA present")
-    proc = bench("run", *argv, "--out", str(tmp_path / "runs"))
+    check_refused(bench("run", *argv, "--out", str(tmp_path / "runs")), fragment, tmp_path)
+
+
+def test_bad_input_through_the_real_entry_point(tmp_path):
+    # The in-process cases above share every line of `python -m bench` but the interpreter: run one for real.
+    proc = bench_process("run", "--archs", "vgg17", "--out", str(tmp_path / "runs"))
+    check_refused(proc, "unknown arch 'vgg17'; did you mean", tmp_path)
+
+
+def check_refused(proc: subprocess.CompletedProcess, fragment: str, tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in proc.stderr

@@ -145,7 +145,7 @@ def test_train_reports_every_field(synthetic):
 
 
 def test_same_seed_same_accuracy_on_cpu(digits):
-    cfg = replace(TINY, steps=8, batch_size=64)
+    cfg = replace(TINY, steps=3, batch_size=64)  # a few shuffled batches: the seed sets init and order
     spec = prepare_spec(resolve_spec("vgg11_bn"), digits, cfg)
     a = train_and_evaluate(spec, digits, cfg, "cpu", seed=7, progress=False)
     b = train_and_evaluate(spec, digits, cfg, "cpu", seed=7, progress=False)
