@@ -23,6 +23,7 @@ COMMANDS = (
     "compare",
     "ab",
     "gpu-check",
+    "data",
 )
 
 

@@ -11,6 +11,7 @@ from vggablate.errors import UsageError
 from vggablate.records import atomic_write_bytes, atomic_write_text, latest_attempts, read_rows, to_frame, write_tables
 from vggablate.report.html import Image, Section, render_html
 from vggablate.report.plots import PLOTS, arch_palette, render_plots
+from vggablate.report.samples import report_samples
 from vggablate.report.summary import summary_markdown, summary_tables
 from vggablate.report.tables import report_frame
 
@@ -66,7 +67,7 @@ def build_reports(run_dir: str | Path, sections: Sequence[Section] = ()) -> list
     plots_dir.mkdir(exist_ok=True)
     pal = arch_palette(list(frame["arch"].dropna().astype(str))) if "arch" in frame else {}
     images = []
-    for name, caption, png, svg in render_plots(frame, pal):
+    for name, caption, png, svg in render_plots(frame, pal) + report_samples(frame):
         for ext, data in (("png", png), ("svg", svg)):
             atomic_write_bytes(plots_dir / f"{name}.{ext}", data)
             written.append(plots_dir / f"{name}.{ext}")
