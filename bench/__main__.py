@@ -24,6 +24,7 @@ COMMANDS = (
     "ab",
     "gpu-check",
     "data",
+    "rank",
 )
 
 

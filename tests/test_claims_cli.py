@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 BENCH = [sys.executable, "-m", "bench", "claims"]
-TINY = ["--claims", "lrn", "--epochs", "0.3", "--width", "0.0625"]
+TINY = ["--budget", "smoke", "--claims", "lrn", "--epochs", "0.3", "--width", "0.0625"]
 
 
 def journal(run_dir: Path) -> list[dict]:

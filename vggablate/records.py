@@ -24,7 +24,7 @@ from vggablate.errors import UsageError
 # go after the known figures, sorted, so the order is stable whatever the producers add.
 IDENTITY = ("trial_id", "attempt", "kind", "arch", "cfg")
 SETTINGS = (
-    "batch_norm", "width", "head", "num_classes", "in_channels", "dropout", "matched", "input_size",
+    "batch_norm", "bn_twin", "width", "head", "num_classes", "in_channels", "dropout", "matched", "input_size",
     "device", "precision", "channels_last", "compile", "cudnn_benchmark", "mode", "batch_size", "seed", "dataset",
     "error", "error_type", "duration_s", "timestamp",
 )  # fmt: skip
