@@ -38,7 +38,7 @@ def test_same_parameters_same_bytes(small):
 
 
 def test_canonical_name_lists_every_parameter_in_a_fixed_order():
-    assert parse_clutter("clutter").name == "clutter:canvas=48,digit=16,patches=4,patch=8,placements=4"
+    assert parse_clutter("clutter").name == "clutter:canvas=40,digit=16,patches=4,patch=8,placements=4"
     assert parse_clutter("clutter:patches=8,canvas=64").name == parse_clutter("clutter:canvas=64,patches=8").name
     assert parse_clutter(parse_clutter(SMALL).name) == parse_clutter(SMALL)
 
