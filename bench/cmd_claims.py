@@ -88,6 +88,7 @@ def main(args: argparse.Namespace) -> int:
 def report_claims(run_dir, label: str, quiet: bool) -> int:
     """Write claims.md and the claim plots, then the run's reports with the claims section."""
     from bench.cmd_run import finish
+    from vggablate.claims import ACCURACY_CLAIM_IDS
     from vggablate.claims_run import write_claims
 
     section, rows = write_claims(run_dir, label)
@@ -95,6 +96,8 @@ def report_claims(run_dir, label: str, quiet: bool) -> int:
         for r in rows:
             if r.claim != "static":
                 print(f"  {r.verdict:>28}  {r.title}", file=sys.stderr)
+            if r.claim in ACCURACY_CLAIM_IDS:  # the effect, its CI and the seeds per side; what would resolve it
+                print(f"{'':32}{r.measured}" + (f"\n{'':32}{r.note}" if r.verdict != "holds" else ""), file=sys.stderr)
     print(f"claims: {run_dir / 'claims.md'}")
     return finish(run_dir, quiet=True, sections=(section,))
 
