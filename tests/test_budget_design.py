@@ -81,3 +81,11 @@ def test_rank_command(tmp_path, capsys):
     assert "Kendall's tau-b = +0.67" in text and "vgg16 > vgg19 > vgg13 > vgg11" in text
     assert out.read_text() == text
     assert main(["rank", str(short), str(tmp_path / "missing")]) == 2
+
+
+def test_rank_command_merges_the_folders_of_one_budget(tmp_path, capsys):
+    a = _run(tmp_path, "a", {"vgg11": 70.0, "vgg13": 80.0})
+    b = _run(tmp_path, "b", {"vgg13": 80.0, "vgg13_k5": 75.0})
+    long = _run(tmp_path, "long", {"vgg11": 75.0, "vgg13": 85.0, "vgg13_k5": 79.0})
+    assert main(["rank", f"{a},{b}", str(long)]) == 0
+    assert "Kendall's tau-b = +1.00" in capsys.readouterr().out
