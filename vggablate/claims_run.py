@@ -45,8 +45,8 @@ class Budget:
     about: str
 
 
-# The cpu budget: 8 epochs (2 more than `bench run`'s recipe: a steadier end, less seed-to-seed
-# spread) and the seeds per arch that the pilot power analysis asks for (docs/benchmarks.md).
+# The cpu budget: the recipe's 8 epochs, and the seeds per arch that the pilot power analysis asks
+# for (docs/benchmarks.md).
 CPU_EPOCHS, CPU_SEEDS = 8.0, 8
 BUDGETS = {
     # CPU, digits: the trainer's short recipe (width 0.125, 15 epochs), 3 seeds: all claims < 15 min on 2 cores.
