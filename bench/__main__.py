@@ -24,6 +24,8 @@ COMMANDS = (
     "compare",
     "ab",
     "gpu-check",
+    "data",
+    "rank",
 )
 
 

@@ -59,7 +59,7 @@ def main(args: argparse.Namespace) -> int:
     from vggablate.measure.env import available_cpus, load_average
     from vggablate.records import atomic_write_text, encode_row
     from vggablate.report.build import build_reports
-    from vggablate.train import resolve_device
+    from vggablate.schema import resolve_device
     from vggablate.trial import Trial, check_trial, run_batch_sweep
 
     modes = choice_list(args.mode, MODES, "mode")

@@ -38,7 +38,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None, help="torch.compile")
     p.add_argument("--mode", help="comma list of infer,train")
-    p.add_argument("--dataset", help="digits, cifar10, cifar100, imagefolder:PATH or synthetic")
+    p.add_argument("--dataset", help="clutter[:canvas=N,...] (CPU default), digits, cifar10, cifar100, "
+                   "imagefolder:PATH or synthetic")  # fmt: skip
     p.add_argument("--data-dir", help="where datasets are cached or found")
     p.add_argument("--no-download", dest="download", action="store_false", default=None,
                    help="fail instead of downloading a missing data set (CIFAR)")  # fmt: skip

@@ -26,7 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("arch", nargs="+", help="registered name(s) or cfg string(s)")
     p.add_argument(
-        "--dataset", help="digits | cifar10 | cifar100 | imagefolder:PATH | synthetic (default: digits on CPU)"
+        "--dataset",
+        help="clutter[:key=N,...] | digits | cifar10 | cifar100 | imagefolder:PATH | synthetic "
+        "(default: clutter on CPU)",
     )
     p.add_argument("--epochs", type=positive_float, help="budget in epochs (default per data set)")
     p.add_argument("--steps", type=positive_int, help="budget in optimizer steps (overrides --epochs)")
@@ -141,7 +143,7 @@ def main(args: argparse.Namespace) -> int:
     if args.num_classes is not None:
         raise UsageError("--num-classes is set by the data set when training; leave it out")
     device = resolve_device(args.device)
-    dataset = args.dataset or ("cifar10" if device.startswith("cuda") else "digits")
+    dataset = args.dataset or ("cifar10" if device.startswith("cuda") else "clutter")
     cfg = _config(args, dataset, device)
     specs = [resolve_spec(a, batch_norm=args.batch_norm) for a in args.arch]
     data = load_dataset(dataset, args.data_dir, download=not args.no_download, device=device)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cli_helpers import bench_main
 
-TINY = ["--claims", "lrn", "--epochs", "0.1", "--width", "0.0625"]
+TINY = ["--budget", "smoke", "--claims", "lrn", "--epochs", "0.1", "--width", "0.0625"]
 
 
 def claims(*argv: str) -> subprocess.CompletedProcess:

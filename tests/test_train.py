@@ -94,7 +94,7 @@ def test_small_inputs_get_gap_head_and_departures_are_listed(digits):
 
 
 SMALL_DATA = SimpleNamespace(input_size=32, num_classes=10, in_channels=3)  # what prepare_spec reads
-CPU_RECIPES = ["digits", "cifar10", "cifar100", "synthetic"]
+CPU_RECIPES = ["clutter", "digits", "cifar10", "cifar100", "synthetic"]
 
 
 @pytest.mark.parametrize("arch", list_archs())

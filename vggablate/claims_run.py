@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from vggablate.analysis import analyse
+from vggablate.budget_design import nets_to_train
 from vggablate.claims import (
     ACCURACY_CLAIM_IDS,
     ACCURACY_CLAIMS,
@@ -44,9 +45,15 @@ class Budget:
     about: str
 
 
+# The cpu budget: the recipe's 8 epochs, and the seeds per arch that the pilot power analysis asks
+# for (docs/benchmarks.md).
+CPU_EPOCHS, CPU_SEEDS = 8.0, 8
 BUDGETS = {
     # CPU, digits: the trainer's short recipe (width 0.125, 15 epochs), 3 seeds: all claims < 15 min on 2 cores.
     "smoke": Budget("smoke", "cpu", "digits", None, 3, "CPU, digits, minutes"),
+    # CPU, cluttered digits: the trainer's clutter recipe (width 0.125, plain nets as their _bn twins);
+    # seeds from the pilot power analysis in docs/benchmarks.md, about 45 min on 2 cores.
+    "cpu": Budget("cpu", "cpu", "clutter", CPU_EPOCHS, CPU_SEEDS, "CPU, cluttered digits, about 45 min"),
     # GPU, CIFAR-10 at full width: enough to separate the depths (the paper's central claim).
     "cifar": Budget("cifar", "cuda", "cifar10", 15, 3, "GPU, CIFAR-10, 15 epochs x 3 seeds"),
 }
@@ -58,6 +65,7 @@ def claims_config(budget: Budget, overrides: dict, selected: tuple[str, ...] = A
               "dataset": budget.dataset, "epochs": budget.epochs, "seeds": budget.seeds,
               "name": f"claims-{budget.name}"}  # fmt: skip
     fields.update({k: v for k, v in overrides.items() if v is not None})
+    fields["archs"] = tuple(nets_to_train(fields["archs"], fields["dataset"], fields["device"]))
     return SweepConfig(**fields)
 
 
@@ -67,7 +75,8 @@ def budget_label(cfg: SweepConfig, recipe: object | None) -> str:
     width = getattr(recipe, "width", None)
     widths = ",".join(f"{w:g}" for w in cfg.widths) or (f"{width:g}" if width is not None else "as registered")
     runs = f"{plural(epochs, 'epoch')}, {plural(cfg.seeds, 'seed')} per arch"
-    return f"{cfg.dataset}, {runs}, width {widths}, {cfg.device}"
+    twins = ", plain nets trained as their _bn twins" if getattr(recipe, "bn_twin", False) else ""
+    return f"{cfg.dataset}, {runs}, width {widths}, {cfg.device}{twins}"
 
 
 def expected_seconds(trials: list, per_step_s: float, steps_per_run: int, overhead_s: float = 5.0) -> float:

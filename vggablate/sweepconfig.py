@@ -53,9 +53,10 @@ def device_defaults(device: str, cifar_available: bool = False) -> dict[str, Any
         return {"batch_sizes": (1, 32, 128), "precisions": ("bf16",), "channels_last": True,
                 "modes": MODES, "dataset": "cifar10" if cifar_available else "digits",
                 "latency_budget_s": 2.0}  # fmt: skip
-    # CPU: one image at a time, both modes, the digits run: `run --archs vgg11,vgg16` < 3 min on 2 cores.
+    # CPU: one image at a time, both modes, the cluttered digits (plain digits is at its ceiling):
+    # `run --archs vgg11,vgg16` < 150 s on 2 cores (docs/benchmarks.md).
     return {"batch_sizes": (1,), "precisions": ("fp32",), "channels_last": False, "modes": MODES,
-            "dataset": "digits", "latency_budget_s": 1.5}  # fmt: skip
+            "dataset": "clutter", "latency_budget_s": 1.5}  # fmt: skip
 
 
 _TUPLE_FIELDS = {"archs": str, "metrics": str, "batch_sizes": int, "precisions": str, "modes": str,

@@ -1,19 +1,27 @@
 """Data sets and the device-resident loader.
 
-``load_dataset(name, data_dir)`` returns a TensorData (digits, cifar10, cifar100, synthetic:
+``load_dataset(name, data_dir)`` returns a TensorData (clutter, digits, cifar10, cifar100, synthetic:
 uint8 tensors, moved to the device by the caller) or a FolderData (``imagefolder:PATH``,
 streamed through DataLoaders).
 """
 
 from __future__ import annotations
 
+from vggablate.clutter import is_clutter
 from vggablate.data.base import FolderData, TensorData, channel_stats, default_workers
 from vggablate.data.folder import eval_transform, load_folder
 from vggablate.data.loader import DeviceLoader, StreamLoader, random_crop, random_flip
-from vggablate.data.sources import CIFAR, default_data_dir, load_cifar, load_digits_data, load_synthetic
+from vggablate.data.sources import (
+    CIFAR,
+    default_data_dir,
+    load_cifar,
+    load_clutter,
+    load_digits_data,
+    load_synthetic,
+)
 from vggablate.errors import UsageError
 
-DATASETS = ("digits", "cifar10", "cifar100", "imagefolder:PATH", "synthetic")
+DATASETS = ("clutter[:key=N,...]", "digits", "cifar10", "cifar100", "imagefolder:PATH", "synthetic")
 Dataset = TensorData | FolderData
 
 
@@ -35,6 +43,8 @@ def load_dataset(
         return load_folder(path, workers=workers)
     if name == "digits":
         data = load_digits_data()
+    elif is_clutter(name):
+        data = load_clutter(name)
     elif name == "synthetic":
         data = load_synthetic(synthetic_shape, num_classes)
     elif name in CIFAR:
@@ -56,6 +66,7 @@ __all__ = [
     "default_workers",
     "eval_transform",
     "load_cifar",
+    "load_clutter",
     "load_dataset",
     "load_digits_data",
     "load_folder",

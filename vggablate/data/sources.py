@@ -1,4 +1,4 @@
-"""In-memory sources: scikit-learn's digits, random synthetic tensors, and CIFAR's python batches."""
+"""In-memory sources: scikit-learn's digits (plain and cluttered), random tensors, and CIFAR's python batches."""
 
 from __future__ import annotations
 
@@ -59,6 +59,20 @@ def load_digits_data() -> TensorData:
     mean, std = channel_stats(x[tr])
     # Small shifts only: a mirrored digit is a different (or no) digit.
     return TensorData("digits", x[tr], y[tr], x[te], y[te], 10, mean, std, crop_pad=2, flip=False)
+
+
+def load_clutter(name: str = "clutter") -> TensorData:
+    """Build the cluttered-digits task (vggablate.clutter) as 1-channel uint8 tensors."""
+    from vggablate.clutter import make_clutter, parse_clutter
+
+    params = parse_clutter(name)
+    train, test = make_clutter(params)
+    tr_x, te_x = torch.from_numpy(train.x), torch.from_numpy(test.x)
+    mean, std = channel_stats(tr_x)
+    # Small random shifts on top of the fixed placements; no flips (a mirrored digit is another digit).
+    return TensorData(
+        params.name, tr_x, torch.from_numpy(train.y), te_x, torch.from_numpy(test.y), 10, mean, std, crop_pad=4
+    )
 
 
 def load_synthetic(

@@ -11,6 +11,7 @@ from vggablate.errors import UsageError
 from vggablate.records import atomic_write_bytes, atomic_write_text, latest_attempts, read_rows, to_frame, write_tables
 from vggablate.report.html import Image, Section, render_html
 from vggablate.report.plots import PLOTS, arch_palette, render_plots
+from vggablate.report.samples import report_samples
 from vggablate.report.summary import summary_markdown, summary_tables
 from vggablate.report.tables import Table, report_frame
 
@@ -70,7 +71,7 @@ def build_reports_and_tables(run_dir: str | Path, sections: Sequence[Section] = 
     plots_dir = run_dir / "plots"
     plots_dir.mkdir(exist_ok=True)
     pal = arch_palette(list(frame["arch"].dropna().astype(str))) if "arch" in frame else {}
-    images = write_plots(plots_dir, render_plots(frame, pal))
+    images = write_plots(plots_dir, render_plots(frame, pal) + report_samples(frame))
     written += [plots_dir / f"{i.name}.{ext}" for i in images for ext in ("png", "svg")]
     _remove_stale_plots(plots_dir, {i.name for i in images})
     atomic_write_text(run_dir / "summary.md", summary_markdown(title, header, tables))

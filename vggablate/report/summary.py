@@ -107,8 +107,21 @@ def accuracy_note(frame: pd.DataFrame) -> str:
     """Explain the top-1 cells: the CI, and any CI clipped to 0-100% (with its unclipped half-width)."""
     stats = accuracy_stats(frame)
     note = "top-1: mean ± half-width of the 95% Student-t CI over n seeds."
+    note += bn_twin_note(frame)
     wide = stats[[beyond(lo, hi) for lo, hi in zip(stats["lo"], stats["hi"])]]
     return f"{note} {clipped_note(list((wide['hi'] - wide['lo']) / 2))}" if len(wide) else note
+
+
+def bn_twin_note(frame: pd.DataFrame) -> str:
+    """Name the plain archs the recipe trained as their _bn twins (BatchNorm after every conv), if any."""
+    acc = ok_rows(frame, "accuracy")
+    if "bn_twin" not in acc or not len(acc):
+        return ""
+    twins = sorted(acc.loc[acc["bn_twin"].fillna(False).astype(bool), "arch"].astype(str).unique())
+    if not twins:
+        return ""
+    return (f" {', '.join(twins)} trained as their _bn twins (BatchNorm after every conv, added by the recipe): "
+            "plain VGGs barely leave chance in a CPU budget (docs/benchmarks.md).")  # fmt: skip
 
 
 def errors_note(frame: pd.DataFrame) -> str:
