@@ -44,6 +44,8 @@ PROGRESS_ENV = "VGGABLATE_TRIAL_PROGRESS"
 _SPEC_NOT_SETTINGS = ("name", "cfg", "description", "tags")
 # Trial fields that say where or how, not what is measured: they leave the trial_id (and resume) alone.
 _NOT_SETTINGS = ("data_dir", "download")
+# TrainConfig fields added after trial ids were first made, with their defaults (see trial_settings).
+_LATER_RECIPE_FIELDS = {"bn_twin": False}
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,10 @@ def trial_settings(trial: Trial) -> dict:
     spec = {f.name: getattr(trial.spec, f.name) for f in fields(ArchSpec) if f.name not in _SPEC_NOT_SETTINGS}
     own = {f.name: getattr(trial, f.name) for f in fields(Trial) if f.name not in ("spec", "train", *_NOT_SETTINGS)}
     train = dataclasses.asdict(trial.train) if dataclasses.is_dataclass(trial.train) else trial.train
+    if isinstance(train, dict):
+        # Recipe fields added after ids were first made are hashed only away from their default, so
+        # trial ids (and resume) of the recipes that existed before stay as they were.
+        train = {k: v for k, v in train.items() if not (k in _LATER_RECIPE_FIELDS and v == _LATER_RECIPE_FIELDS[k])}
     if isinstance(train, dict) and train.get("schedule") == "linear":
         # Hashed under its old name "onecycle": trial ids made before the rename stay valid, so run
         # folders journaled then still resume.
