@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import pickle
 import signal
@@ -57,8 +58,13 @@ def run_isolated(fn: Callable[..., Any], kwargs: dict[str, Any], timeout_s: floa
     proc = ctx.Process(target=_worker, args=(sender, call, dict(os.environ)), daemon=False)
     start = time.perf_counter()
     try:
-        with _sigint_ignored_by_children():
+        if ctx.get_start_method() == "forkserver":
+            # No guard: the worker forks from a server that ignores SIGINT, and a guard's SIG_IGN
+            # would drop a Ctrl-C that another thread of this process (torch's, tqdm's) receives.
             proc.start()
+        else:
+            with _sigint_ignored_by_children():
+                proc.start()
         sender.close()  # the child holds the only writer: its death reads as EOF here
         outcome = _receive(receiver, proc, timeout_s)
     except BaseException:  # Ctrl-C: the worker ignores it, so stop it now rather than wait for it
@@ -78,9 +84,12 @@ def worker_context() -> multiprocessing.context.BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    # The server itself starts on the first worker, under _sigint_ignored_by_children: Ctrl-C
-    # then cannot interrupt its imports, and its children inherit SIGINT ignored.
     ctx.set_forkserver_preload(list(PRELOAD))
+    # Started here, once, under _sigint_ignored_by_children: Ctrl-C cannot interrupt its imports,
+    # and every worker it forks starts with SIGINT ignored (forkserver restores the server's own
+    # disposition in its children), so starting a worker later needs no guard.
+    with _sigint_ignored_by_children():
+        multiprocessing.forkserver.ensure_running()
     return ctx
 
 
