@@ -247,6 +247,8 @@ def test_resume_of_a_finished_run_runs_nothing(full_run):
         (["--archs", "vgg11", "--epochs", "-1"], "must be > 0"),
         (["--archs", "vgg11", "--dataset", "imagefolder:/nonexistent"], "image folder '/nonexistent' not found"),
         (["--archs", "vgg11", "--dataset", "mnist"], "unknown dataset 'mnist'"),
+        (["--archs", "vgg11", "--dataset", "clutter:placements=0"], "clutter placements must be at least 1"),
+        (["--archs", "vgg11", "--metrics", "accuracy", "--dataset", "clutter:canvas=16"], "canvas=16 is too small"),
         (["--archs", "vgg11", "--precision", "tf32", "--device", "cpu"], "tf32 is a CUDA tensor-core precision"),
     ],
 )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vggablate.archfile import load_arch_file, read_arch_file
+from vggablate.clutter import is_clutter, parse_clutter
 from vggablate.errors import UsageError
 from vggablate.executors import RowsCallback
 from vggablate.factory import resolve_spec
@@ -95,6 +96,8 @@ def check_trials(cfg: SweepConfig, specs: list[ArchSpec]) -> None:
         from vggablate.data.folder import check_folder
 
         check_folder(cfg.dataset.split(":", 1)[1])
+    if "accuracy" in cfg.metrics and is_clutter(cfg.dataset):
+        parse_clutter(cfg.dataset)  # bad parameters: one line here, not an error row per trial
     if "accuracy" in cfg.metrics and cfg.dataset in ("cifar10", "cifar100"):
         from vggablate.data.sources import cifar_dir, default_data_dir
 

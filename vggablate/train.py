@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from vggablate.analysis import analyse
-from vggablate.clutter import is_clutter
+from vggablate.clutter import is_clutter, parse_clutter
 from vggablate.data import DeviceLoader, StreamLoader, TensorData, load_dataset
 from vggablate.errors import UsageError
 from vggablate.evaluate import evaluate_model
@@ -97,6 +97,7 @@ def default_train_config(dataset: str, device: str) -> TrainConfig:
         # "CPU, digits, default recipe").
         return TrainConfig(epochs=15, batch_size=32, lr=0.02, warmup_epochs=1, **_cpu_narrowing(cuda, 0.125))
     if is_clutter(dataset):
+        parse_clutter(dataset)  # bad parameters: one line before any work
         return _clutter_recipe(cuda)
     if dataset in ("cifar10", "cifar100"):
         # CUDA: the target is vgg11_bn >= 90% on CIFAR-10; CPU gets a narrow net and a few epochs.
