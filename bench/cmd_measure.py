@@ -9,6 +9,7 @@ import math
 from bench.common import (
     FP16_CPU_WARNING,
     add_model_options,
+    add_setting_options,
     choice_list,
     int_list,
     load_arch_files,
@@ -17,7 +18,7 @@ from bench.common import (
     positive_int,
     warn,
 )
-from vggablate.schema import MODES, PRECISIONS
+from vggablate.schema import MODES
 
 METRICS = ("params", "macs", "latency", "memory")
 DEFAULT_METRICS = ("params", "macs", "latency")  # memory takes two more isolated trials per batch size and mode
@@ -30,13 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--metrics", default=",".join(DEFAULT_METRICS),
                    help=f"comma-separated from {','.join(METRICS)} (default {','.join(DEFAULT_METRICS)}: memory is "
                         f"left out; add it with --metrics {','.join(DEFAULT_METRICS)},memory)")  # fmt: skip
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
-                   help="cpu (default), cuda, or auto: cuda when torch sees one, else cpu")  # fmt: skip
-    p.add_argument("--batch-sizes", default="1", help="comma-separated batch sweep, e.g. 1,8,32 (default 1)")
-    p.add_argument("--input-size", type=positive_int, default=224, help="square input side (default 224)")
-    p.add_argument("--precision", choices=PRECISIONS, default="fp32", help="bf16/fp16 via autocast")
-    p.add_argument("--mode", default="infer", help="comma-separated: infer,train (default infer)")
-    p.add_argument("--channels-last", action="store_true", help="NHWC weights and inputs")
+    add_setting_options(p, "1,8,32")
     p.add_argument("--compile", action="store_true", help="torch.compile; compile time reported apart")
     p.add_argument("--cudnn-benchmark", action="store_true", help="let cuDNN autotune conv algorithms")
     # --latency-budget as in `bench run`; --budget, the older name, still works.

@@ -14,6 +14,7 @@ import sys
 from bench.common import (
     FP16_CPU_WARNING,
     add_model_options,
+    add_setting_options,
     choice_list,
     contention_warning,
     int_list,
@@ -23,20 +24,14 @@ from bench.common import (
     positive_int,
     warn,
 )
-from vggablate.schema import MODES, PRECISIONS
+from vggablate.schema import MODES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the profile command."""
     p = sub.add_parser("profile", help="per-layer latency, counts, bytes and roofline; the compute ledger")
     p.add_argument("arch", help="registered name or cfg string, e.g. vgg16 or '64,M,128x2,M'")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
-                   help="cpu (default), cuda, or auto: cuda when torch sees one, else cpu")  # fmt: skip
-    p.add_argument("--batch-sizes", default="1", help="comma-separated batch sweep, e.g. 1,8 (default 1)")
-    p.add_argument("--input-size", type=positive_int, default=224, help="square input side (default 224)")
-    p.add_argument("--precision", choices=PRECISIONS, default="fp32", help="bf16/fp16 via autocast")
-    p.add_argument("--mode", default="infer", help="comma-separated: infer,train (default infer)")
-    p.add_argument("--channels-last", action="store_true", help="NHWC weights and inputs")
+    add_setting_options(p)
     p.add_argument("--cudnn-benchmark", action="store_true", help="let cuDNN autotune conv algorithms")
     p.add_argument("--latency-budget", type=positive_float, default=2.0, dest="budget",
                    help="seconds of timed steps for the profile and for the whole model, each (default 2)")  # fmt: skip

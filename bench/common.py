@@ -7,7 +7,7 @@ import sys
 from typing import NoReturn
 
 from vggablate.errors import UsageError
-from vggablate.schema import HEADS
+from vggablate.schema import DEVICE_CHOICES, HEADS, PRECISIONS
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -125,6 +125,19 @@ def add_class_and_bn_options(parser: argparse.ArgumentParser, classes_note: str 
     parser.add_argument(
         "--batch-norm", action=argparse.BooleanOptionalAction, default=None, help="BatchNorm after each conv"
     )
+
+
+def add_setting_options(parser: argparse.ArgumentParser, batch_example: str = "1,8") -> None:
+    """Add the settings `bench measure` and `bench profile` share: device, batch sizes, input, precision, mode."""
+    parser.add_argument("--device", choices=DEVICE_CHOICES, default="cpu",
+                        help="cpu (default), cuda, or auto: cuda when torch sees one, else cpu")  # fmt: skip
+    parser.add_argument(
+        "--batch-sizes", default="1", help=f"comma-separated batch sweep, e.g. {batch_example} (default 1)"
+    )
+    parser.add_argument("--input-size", type=positive_int, default=224, help="square input side (default 224)")
+    parser.add_argument("--precision", choices=PRECISIONS, default="fp32", help="bf16/fp16 via autocast")
+    parser.add_argument("--mode", default="infer", help="comma-separated: infer,train (default infer)")
+    parser.add_argument("--channels-last", action="store_true", help="NHWC weights and inputs")
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
