@@ -12,10 +12,9 @@ from bench.common import (
     add_setting_options,
     choice_list,
     int_list,
-    load_arch_files,
-    model_options,
     positive_float,
     positive_int,
+    setting_trial,
     warn,
 )
 from vggablate.schema import MODES
@@ -49,27 +48,12 @@ def main(args: argparse.Namespace) -> int:
     """Run the requested measurements, each in a fresh process, and print them."""
     from dataclasses import replace
 
-    from vggablate import resolve_spec
-    from vggablate.schema import resolve_device
-    from vggablate.trial import Trial, check_trial, run_batch_sweep, run_trial_isolated
+    from vggablate.trial import run_batch_sweep, run_trial_isolated
 
     metrics = choice_list(args.metrics, METRICS, "metric")
     modes = choice_list(args.mode, MODES, "mode")
     batch_sizes = int_list(args.batch_sizes, "batch size")
-    load_arch_files(args)
-    spec = resolve_spec(args.arch, **model_options(args))
-    base = Trial(
-        spec,
-        input_size=args.input_size,
-        device=resolve_device(args.device),  # auto: cuda when torch sees one, else cpu
-        precision=args.precision,
-        channels_last=args.channels_last,
-        compile=args.compile,
-        cudnn_benchmark=args.cudnn_benchmark,
-        budget_s=args.budget,
-        threads=args.threads,
-    )
-    check_trial(base)  # CUDA absent, tf32 on CPU, input too small: one line, exit 2, before any work
+    base = setting_trial(args, compile=args.compile)
     if base.device == "cpu" and base.precision == "fp16" and {"latency", "memory"} & set(metrics):
         warn(FP16_CPU_WARNING)
     rows: list[dict] = []

@@ -18,10 +18,9 @@ from bench.common import (
     choice_list,
     contention_warning,
     int_list,
-    load_arch_files,
-    model_options,
     positive_float,
     positive_int,
+    setting_trial,
     warn,
 )
 from vggablate.schema import MODES
@@ -50,21 +49,15 @@ def main(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bench.cmd_measure import _title
-    from vggablate import resolve_spec
     from vggablate.measure.env import available_cpus, load_average
     from vggablate.records import atomic_write_text, encode_row
     from vggablate.report.build import build_reports
-    from vggablate.schema import resolve_device
-    from vggablate.trial import Trial, check_trial, run_batch_sweep
+    from vggablate.trial import run_batch_sweep
 
     modes = choice_list(args.mode, MODES, "mode")
     batch_sizes = int_list(args.batch_sizes, "batch size")
-    load_arch_files(args)
-    spec = resolve_spec(args.arch, **model_options(args))
-    base = Trial(spec, kind="layers", input_size=args.input_size, device=resolve_device(args.device),
-                 precision=args.precision, channels_last=args.channels_last, cudnn_benchmark=args.cudnn_benchmark,
-                 budget_s=args.budget, threads=args.threads)  # fmt: skip
-    check_trial(base)
+    base = setting_trial(args, kind="layers")
+    spec = base.spec
     if base.device == "cpu":
         if base.precision == "fp16":
             warn(FP16_CPU_WARNING)

@@ -140,6 +140,20 @@ def add_setting_options(parser: argparse.ArgumentParser, batch_example: str = "1
     parser.add_argument("--channels-last", action="store_true", help="NHWC weights and inputs")
 
 
+def setting_trial(args: argparse.Namespace, kind: str = "counts", **extra: object) -> object:
+    """Resolve the arch and build the checked base Trial of `bench measure` / `bench profile` from their flags."""
+    from vggablate import resolve_spec
+    from vggablate.schema import resolve_device
+    from vggablate.trial import Trial, check_trial
+
+    load_arch_files(args)
+    spec = resolve_spec(args.arch, **model_options(args))
+    trial = Trial(spec, kind=kind, input_size=args.input_size, device=resolve_device(args.device),
+                  precision=args.precision, channels_last=args.channels_last, cudnn_benchmark=args.cudnn_benchmark,
+                  budget_s=args.budget, threads=args.threads, **extra)  # fmt: skip
+    return check_trial(trial)  # CUDA absent, tf32 on CPU, input too small: one line, exit 2, before any work
+
+
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     """Add the spec options shared by every command that builds a model."""
     parser.add_argument("--width", type=positive_float, help="channel multiplier (default 1)")
