@@ -22,6 +22,15 @@ def test_better_inconclusive_with_overlap_and_advice():
     assert c.diff.lo < 0 < c.diff.hi
 
 
+def test_advice_asks_for_more_seeds_than_were_run():
+    # The cpu budget's vgg13 vs vgg13_k5_cm at 4 seeds: Δ +1.22 [-0.02, +2.45]. The normal
+    # approximation asked for "about 4" (the seeds already run); Student-t with 80% power asks for more.
+    c = judge("vgg13_k5_cm", [94.17, 94.03, 95.14, 93.75], "vgg13", [95.14, 94.58, 96.39, 95.83], "b>a")
+    assert c.verdict == INCONCLUSIVE
+    n = int(c.advice.split("about ")[1].split()[0])
+    assert 5 <= n <= 12
+
+
 def test_single_seed_is_inconclusive():
     c = judge("a", [80.0], "b", [90.0], "b>a")
     assert c.verdict == INCONCLUSIVE and "at least 2 seeds" in c.advice

@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from vggablate.budget_design import seeds_for_power
 from vggablate.stats import DiffCI, MeanCI, mean_ci, welch_diff_ci
 
 HOLDS, CONTRADICTED, INCONCLUSIVE = "holds", "contradicted", "inconclusive at this budget"
@@ -37,14 +38,16 @@ class Judgement:
 
 
 def seeds_needed(a: MeanCI, b: MeanCI, effect: float) -> int | None:
-    """Estimate the seeds per side for Welch's 95% CI half-width to shrink below |effect|."""
+    """Estimate the seeds per side for Welch's 95% CI to exclude 0 (80% power) if the effect is real.
+
+    Student-t quantiles (vggablate.budget_design.seeds_for_power): with few seeds the normal
+    approximation asks for too few. Always more than the seeds already run, which did not resolve it.
+    """
     if a.n < 2 or b.n < 2 or effect == 0 or math.isnan(a.std) or math.isnan(b.std):
         return None
-    var = a.std**2 + b.std**2
-    if var == 0:
+    if a.std == 0 and b.std == 0:
         return max(a.n, b.n)
-    # half-width ~ 2 * sqrt(var / n) for moderate n (t ~ 2): solve for n.
-    return max(a.n, b.n, math.ceil(4 * var / effect**2) + 1)
+    return max(a.n + 1, b.n + 1, seeds_for_power(a.std, b.std, effect) or 0)
 
 
 def judge(
@@ -80,8 +83,8 @@ def judge(
             advice = "needs at least 2 seeds per side (--seeds 3 or more)"
         else:
             n = seeds_needed(a_ci, b_ci, effect)
-            advice = f"about {n} seeds per side" if n else "more seeds"
-            advice += " or more epochs (a larger budget separates the archs more)"
+            # A budget at which the archs differ more (or spread less) needs fewer.
+            advice = f"about {n} seeds per side (Welch, 80% power)" if n else "more seeds"
             if min(a_ci.mean, b_ci.mean) >= CEILING:
                 advice = "both at the data set's ceiling: a harder one (--budget cifar) separates them; or " + advice
     return Judgement(a_name, b_name, a_ci, b_ci, d, expect, verdict, advice)
