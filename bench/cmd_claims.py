@@ -13,12 +13,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the claims command."""
     p = sub.add_parser("claims", help="reproduce the VGG paper's claims (claims.md, plots, report section)")
     p.add_argument("--budget", choices=("smoke", "cpu", "cifar"), help="smoke: CPU+digits, a demo in minutes; "
-                   "cpu: CPU+cluttered digits, about 45 min, designed to decide the claims (default without a "
+                   "cpu: CPU+cluttered digits, 16 epochs, about 35 min, depth and 3x3 vs 5x5 (default without a "
                    "GPU); cifar: GPU+CIFAR-10 (default with one)")  # fmt: skip
     p.add_argument("--claims", help="comma list of accuracy claims to run: shallow_5x5, depth, lrn, one_by_one "
-                   "(default all; the cost and static claims are always judged)")  # fmt: skip
+                   "(default: all, except --budget cpu: shallow_5x5,depth; the cost and static claims are always "
+                   "judged)")  # fmt: skip
     p.add_argument("--epochs", type=positive_float, help="override the budget's epochs")
-    p.add_argument("--seeds", type=positive_int, help="override the budget's seeds per arch")
+    p.add_argument("--seeds", type=positive_int, help="override the budget's seeds per arch (with --resume: "
+                   "add seeds up to N)")  # fmt: skip
     p.add_argument("--dataset", help="override the budget's data set")
     p.add_argument("--width", type=positive_float, help="train every arch at this width")
     p.add_argument("--data-dir", help="where datasets are cached or found")
@@ -71,7 +73,7 @@ def main(args: argparse.Namespace) -> int:
             else runner.plan_resume(args.resume, retry_errors=args.retry_errors)
         )
     else:
-        selected = choice_list(args.claims, ACCURACY_CLAIM_IDS, "claim") if args.claims else ACCURACY_CLAIM_IDS
+        selected = choice_list(args.claims, ACCURACY_CLAIM_IDS, "claim") if args.claims else None
         plan = runner.plan_new(claims_config(budget, overrides, selected), args.out)
     recipe = next((t.train for t in plan.trials if t.kind == "accuracy"), None)
     label = budget_label(plan.cfg, recipe)

@@ -22,6 +22,10 @@ def test_cpu_budget_trains_the_depth_and_kernel_nets_once_each():
     assert cfg.dataset == "clutter" and cfg.device == "cpu" and cfg.seeds == BUDGETS["cpu"].seeds
     assert set(cfg.archs) == {"vgg11", "vgg13", "vgg16", "vgg19", "vgg13_k5", "vgg13_k5_cm"}
     assert claims_config(BUDGETS["smoke"], {}, ("depth",)).archs[-1] == "vgg19_bn"  # digits keeps both forms
+    # Without --claims the cpu budget runs the two claims it was designed for; the smoke budget all four.
+    assert set(claims_config(BUDGETS["cpu"], {}).archs) == set(cfg.archs) and cfg.epochs == 16
+    assert {"vgg11_lrn", "vgg16_c"} <= set(claims_config(BUDGETS["smoke"], {}).archs)
+    assert "vgg11_lrn" in claims_config(BUDGETS["cpu"], {}, ("lrn",)).archs
 
 
 def test_seeds_for_power_follows_the_textbook_formula():
@@ -89,3 +93,16 @@ def test_rank_command_merges_the_folders_of_one_budget(tmp_path, capsys):
     long = _run(tmp_path, "long", {"vgg11": 75.0, "vgg13": 85.0, "vgg13_k5": 79.0})
     assert main(["rank", f"{a},{b}", str(long)]) == 0
     assert "Kendall's tau-b = +1.00" in capsys.readouterr().out
+
+
+def test_expected_duration_counts_a_bn_twin_as_the_twin():
+    from types import SimpleNamespace
+
+    from vggablate.claims_run import expected_seconds
+    from vggablate.registry import get_arch
+
+    plain = SimpleNamespace(spec=get_arch("vgg11"), train=SimpleNamespace(bn_twin=False))
+    twin = SimpleNamespace(spec=get_arch("vgg11"), train=SimpleNamespace(bn_twin=True))
+    bn = SimpleNamespace(spec=get_arch("vgg11_bn"), train=SimpleNamespace(bn_twin=False))
+    cost = [expected_seconds([t], 0.01, 1000, overhead_s=0.0) for t in (plain, twin, bn)]
+    assert cost[1] == pytest.approx(1.3 * cost[0]) and cost[1] == pytest.approx(cost[2])
