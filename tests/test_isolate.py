@@ -1,3 +1,4 @@
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -120,6 +121,46 @@ def test_ctrl_c_leaves_the_worker_quiet_and_gone(tmp_path, slow_import):
     assert (proc.returncode, err) == (130, "parent interrupted\n")  # no traceback from the worker
     with pytest.raises(ProcessLookupError):
         os.kill(int(marker.read_text()), 0)
+
+
+# The same parent, but its Ctrl-C lands while start() waits for the forkserver's child's pid (as it
+# did on a loaded machine): the worker exists, the parent does not know its pid yet.
+DRIVER_START = """
+import os, signal, sys
+sys.path[:0] = {paths!r}
+import multiprocessing.forkserver as fs
+import isolate_helpers
+from vggablate.isolate import run_isolated
+real = fs.read_signed
+def read_signed(fd):
+    fs.read_signed = real
+    if fd != fs._forkserver._forkserver_alive_fd:
+        os.kill(os.getpid(), signal.SIGINT)
+    return real(fd)
+fs.read_signed = read_signed
+try:
+    run_isolated(isolate_helpers.hang, {{"marker": {marker!r}}}, 600)
+except KeyboardInterrupt:
+    print("parent interrupted", file=sys.stderr)
+    sys.exit(130)
+"""
+
+
+def test_ctrl_c_while_the_worker_starts_still_stops_it(tmp_path):
+    marker = tmp_path / "worker.pid"
+    paths = [str(Path(__file__).parent), str(Path(__file__).parents[1])]
+    code = DRIVER_START.format(paths=paths, marker=str(marker))
+    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        # A worker left running would hold stderr open: communicate would time out.
+        _, err = proc.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert (proc.returncode, err) == (130, "parent interrupted\n")
+    if marker.exists() and marker.read_text():
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(marker.read_text()), 0)
 
 
 def getenv(name):

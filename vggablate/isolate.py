@@ -59,9 +59,12 @@ def run_isolated(fn: Callable[..., Any], kwargs: dict[str, Any], timeout_s: floa
     start = time.perf_counter()
     try:
         if ctx.get_start_method() == "forkserver":
-            # No guard: the worker forks from a server that ignores SIGINT, and a guard's SIG_IGN
-            # would drop a Ctrl-C that another thread of this process (torch's, tqdm's) receives.
-            proc.start()
+            # No SIG_IGN guard: the worker forks from a server that ignores SIGINT, and SIG_IGN would
+            # drop a Ctrl-C that another thread of this process (torch's, tqdm's) receives. But a
+            # Ctrl-C must not land while start() waits for the worker's pid: the worker would run on,
+            # unkilled and unknown (seen on a loaded machine), so it is deferred until start() returns.
+            with _sigint_deferred():
+                proc.start()
         else:
             with _sigint_ignored_by_children():
                 proc.start()
@@ -135,6 +138,23 @@ def _stop(proc: Any) -> None:
             proc.kill()
             proc.join()
     proc.close()
+
+
+@contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold SIGINT blocked in the main thread: a Ctrl-C meanwhile raises KeyboardInterrupt when this ends.
+
+    Blocked, not ignored: the kernel keeps it pending, or hands it to another thread, whose Python
+    handler makes the main thread raise at its next step. Either way it is not lost.
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 @contextmanager
