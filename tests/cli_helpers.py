@@ -14,6 +14,16 @@ import sys
 import warnings
 
 BENCH = [sys.executable, "-m", "bench"]
+# `python -m bench` as a terminal starts it: SIGINT unblocked and handled, whatever state the test
+# process (which many in-process tests have run in) would otherwise hand down to the child.
+INTERACTIVE = (
+    "import signal as s; s.pthread_sigmask(s.SIG_UNBLOCK, {s.SIGINT}); s.signal(s.SIGINT, s.default_int_handler)"
+)
+BENCH_INTERACTIVE = [
+    sys.executable,
+    "-c",
+    f"{INTERACTIVE}; import runpy; runpy.run_module('bench', run_name='__main__')",
+]
 
 # Python's default warning filters outside __main__: what a `python -m bench` process would not print.
 _HIDDEN = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)

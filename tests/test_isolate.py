@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from cli_helpers import INTERACTIVE
 
 from vggablate.isolate import error_type_of, one_line, run_isolated, worker_context
 
@@ -93,6 +94,7 @@ def test_classification_of_messages():
 # A parent that runs one hanging function isolated and, on Ctrl-C, says so and exits 130 (as bench run does).
 DRIVER = """
 import os, sys
+{interactive}
 sys.path[:0] = {paths!r}
 import isolate_helpers
 from vggablate.isolate import run_isolated
@@ -110,7 +112,7 @@ except KeyboardInterrupt:
 def test_ctrl_c_leaves_the_worker_quiet_and_gone(tmp_path, slow_import):
     marker = tmp_path / "worker.pid"
     paths = [str(Path(__file__).parent), str(Path(__file__).parents[1])]
-    code = DRIVER.format(paths=paths, slow_import=slow_import, marker=str(marker))
+    code = DRIVER.format(paths=paths, slow_import=slow_import, marker=str(marker), interactive=INTERACTIVE)
     proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.time() + 120
     while not (marker.exists() and marker.read_text()) and time.time() < deadline:
@@ -127,6 +129,7 @@ def test_ctrl_c_leaves_the_worker_quiet_and_gone(tmp_path, slow_import):
 # did on a loaded machine): the worker exists, the parent does not know its pid yet.
 DRIVER_START = """
 import os, signal, sys
+{interactive}
 sys.path[:0] = {paths!r}
 import multiprocessing.forkserver as fs
 import isolate_helpers
@@ -149,7 +152,7 @@ except KeyboardInterrupt:
 def test_ctrl_c_while_the_worker_starts_still_stops_it(tmp_path):
     marker = tmp_path / "worker.pid"
     paths = [str(Path(__file__).parent), str(Path(__file__).parents[1])]
-    code = DRIVER_START.format(paths=paths, marker=str(marker))
+    code = DRIVER_START.format(paths=paths, marker=str(marker), interactive=INTERACTIVE)
     proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         # A worker left running would hold stderr open: communicate would time out.

@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from cli_helpers import BENCH, bench_process
+from cli_helpers import BENCH_INTERACTIVE, bench_process
 from cli_helpers import bench_main as bench
 
 TINY = ["--input-size", "32", "--width", "0.25", "--head", "gap", "--latency-budget", "0.2", "--quiet"]
@@ -178,7 +178,7 @@ def uninterrupted(tmp_path_factory) -> Path:
 @pytest.mark.parametrize("how", ["kill", "interrupt"])
 def test_kill_and_resume(tmp_path, how, uninterrupted):
     # A real process: SIGKILL and Ctrl-C must reach the driver and its worker mid-run.
-    proc = subprocess.Popen([*BENCH, *KILL_ARGV, "--out", str(tmp_path)], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([*BENCH_INTERACTIVE, *KILL_ARGV, "--out", str(tmp_path)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
     out = tmp_path
     deadline = time.time() + 60
