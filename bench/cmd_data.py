@@ -14,7 +14,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION", parser_class=type(p))
     show = dsub.add_parser("show", help="write a 4x8 sample grid of a data set and print its sizes")
     show.add_argument("name", help="clutter or clutter:canvas=64,patches=8 (keys: canvas, digit, patches, patch, "
-                      "placements)")  # fmt: skip
+                      "placements, test_placements)")  # fmt: skip
     show.add_argument("--out", default="clutter_samples.png", help="PNG to write (default clutter_samples.png)")
     show.add_argument("--split", choices=("train", "test"), default="train", help="which split to draw")
     p.set_defaults(func=main)

@@ -14,7 +14,7 @@ from vggablate.clutter import (
 )
 from vggablate.errors import UsageError
 
-SMALL = "clutter:canvas=32,digit=12,patches=3,patch=6,placements=2"
+SMALL = "clutter:canvas=32,digit=12,patches=3,patch=6,placements=2,test_placements=3"
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,8 @@ def test_same_parameters_same_bytes(small):
 
 
 def test_canonical_name_lists_every_parameter_in_a_fixed_order():
-    assert parse_clutter("clutter").name == "clutter:canvas=40,digit=16,patches=4,patch=8,placements=4"
+    full = "clutter:canvas=40,digit=16,patches=4,patch=8,placements=4,test_placements=16"
+    assert parse_clutter("clutter").name == full
     assert parse_clutter("clutter:patches=8,canvas=64").name == parse_clutter("clutter:canvas=64,patches=8").name
     assert parse_clutter(parse_clutter(SMALL).name) == parse_clutter(SMALL)
 
@@ -69,16 +70,16 @@ def test_classes_are_balanced(small):
     for split in (train, test):
         counts = np.bincount(split.y, minlength=10)
         assert counts.min() >= 0.9 * counts.mean() and counts.max() <= 1.1 * counts.mean()
-    assert len(train.y) == 2 * 1437 and len(test.y) == 2 * 360  # every source digit, placements times
+    assert len(train.y) == 2 * 1437 and len(test.y) == 3 * 360  # every source digit, (test_)placements times
 
 
 def test_placements_do_not_depend_on_anything_but_the_split_seed():
     images, labels, tr, _ = source_digits()
     up = upsample(images, 12).astype(np.uint8)
     p = ClutterParams(canvas=32, digit=12, patches=2, patch=6, placements=1)
-    a, b = make_split(up, labels, tr[:50], p, 1), make_split(up, labels, tr[:50], p, 1)
+    a, b = make_split(up, labels, tr[:50], p, 1, 1), make_split(up, labels, tr[:50], p, 1, 1)
     assert np.array_equal(a.x, b.x)
-    assert not np.array_equal(a.x, make_split(up, labels, tr[:50], p, 2).x)
+    assert not np.array_equal(a.x, make_split(up, labels, tr[:50], p, 2, 1).x)
 
 
 def test_upsample_matches_torch_bilinear():
@@ -94,6 +95,7 @@ def test_upsample_matches_torch_bilinear():
         ("clutter:canvas=16", "canvas=16 is too small"),
         ("clutter:canvas=40,digit=48", "digit=48 must be between"),
         ("clutter:placements=0", "placements must be at least 1"),
+        ("clutter:test_placements=0", "test_placements must be at least 1"),
         ("clutter:size=3", "unknown clutter parameter 'size'"),
         ("clutter:canvas=4.5", "needs a whole number"),
         ("clutter:patch=20", "patch=20 must be between"),
@@ -111,7 +113,7 @@ def test_data_show_writes_the_grid(tmp_path, capsys):
     out = tmp_path / "grid.png"
     assert main(["data", "show", SMALL, "--out", str(out)]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "train 2874 and test 720 images" in capsys.readouterr().err
+    assert "train 2874 and test 1080 images" in capsys.readouterr().err
 
 
 def test_tiny_training_run_on_the_task():

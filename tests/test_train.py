@@ -144,6 +144,21 @@ def test_train_reports_every_field(synthetic):
     assert len(r.curve) == 1 and set(r.curve[0]) == {"epoch", "train_loss", "test_top1"}
 
 
+def test_curve_on_a_strided_subset_and_top1_on_the_whole_split(synthetic):
+    from vggablate.train import curve_loader, make_loaders
+
+    cfg = replace(TINY, curve_test_images=100)
+    _, test = make_loaders(synthetic, cfg, "cpu", 0)
+    labels = [y for _, ys in curve_loader(synthetic, cfg, "cpu", test) for y in ys.tolist()]
+    assert labels == synthetic.test_y[::6].tolist()  # 512 images, every 6th: 86, spread over the split
+    assert curve_loader(synthetic, TINY, "cpu", test) is test
+    spec = prepare_spec(resolve_spec("vgg11"), synthetic, cfg)
+    sub = train_and_evaluate(spec, synthetic, cfg, "cpu", seed=0, progress=False)
+    full = train_and_evaluate(spec, synthetic, TINY, "cpu", seed=0, progress=False)
+    assert sub.top1 == full.top1  # the final score always uses every test image
+    assert round(sub.curve[0]["test_top1"] * 86 / 100) == pytest.approx(sub.curve[0]["test_top1"] * 86 / 100)
+
+
 def test_same_seed_same_accuracy_on_cpu(digits):
     cfg = replace(TINY, steps=3, batch_size=64)  # a few shuffled batches: the seed sets init and order
     spec = prepare_spec(resolve_spec("vgg11_bn"), digits, cfg)
