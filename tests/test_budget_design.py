@@ -5,7 +5,14 @@ import json
 import pytest
 
 from bench.__main__ import main
-from vggablate.budget_design import bn_twin_duplicates, design, design_table, nets_to_train, seeds_for_power
+from vggablate.budget_design import (
+    bn_twin_duplicates,
+    design,
+    design_table,
+    nets_to_train,
+    pairs_for_power,
+    seeds_for_power,
+)
 from vggablate.claims import accuracy_claims
 from vggablate.claims_run import BUDGETS, claims_config
 from vggablate.ranking import rank_agreement
@@ -34,6 +41,13 @@ def test_seeds_for_power_follows_the_textbook_formula():
     assert seeds_for_power(1.0, 1.0, 4.0) <= 4  # a large effect needs few seeds
     assert seeds_for_power(3.0, 3.0, 1.0) > seeds_for_power(1.0, 1.0, 1.0)
     assert seeds_for_power(1.0, 1.0, 0.0) is None and seeds_for_power(0.0, 0.0, 1.0) is None
+
+
+def test_pairs_for_power_plans_from_the_sd_of_the_differences():
+    # n >= (t(.975, n-1) + t(.8, n-1))^2 * sd^2 / effect^2: 10 pairs for sd = effect (n - 1 df).
+    assert pairs_for_power(1.0, 1.0) == 10
+    assert pairs_for_power(0.5, 1.0) < pairs_for_power(1.0, 1.0) < pairs_for_power(2.0, 1.0)
+    assert pairs_for_power(1.0, 0.0) is None and pairs_for_power(0.0, 1.0) is None
 
 
 def test_design_reads_the_pilot_spread():

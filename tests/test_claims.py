@@ -65,6 +65,18 @@ def test_shallow_5x5_verdict_flips_with_data():
     assert rows[0].verdict == INCONCLUSIVE and "budget: smoke" in rows[0].note
 
 
+def test_archs_that_ran_the_same_seeds_are_compared_pairwise():
+    k5 = {0: 93.8, 1: 94.7, 2: 95.2, 3: 94.3}
+    b = {s: v + 0.5 + 0.05 * s for s, v in k5.items()}  # a steady +0.5..0.65 over a point of seed luck
+    (row,), (comp,) = accuracy_claims({"vgg13_k5": k5, "vgg13": b}, "test")
+    assert comp.diff.paired and row.verdict == HOLDS and "(paired by seed)" in row.measured
+    (row,), (comp,) = accuracy_claims({"vgg13_k5": list(k5.values()), "vgg13": list(b.values())}, "test")
+    assert not comp.diff.paired and row.verdict == INCONCLUSIVE and "(Welch)" in row.measured
+    # Only one seed in common: nothing to pair, so Welch over every seed each side ran.
+    (_,), (comp,) = accuracy_claims({"vgg13_k5": k5, "vgg13": {3: 95.0, 4: 95.1, 5: 94.9}}, "test")
+    assert not comp.diff.paired and (comp.a_ci.n, comp.b_ci.n) == (4, 3)
+
+
 def test_lrn_no_gain_claim():
     same = {"vgg11": [80.0, 80.1, 80.05, 80.05], "vgg11_lrn": [80.05, 80.0, 80.1, 80.05]}
     (row,), _ = accuracy_claims(same, "test")

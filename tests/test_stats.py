@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vggablate.regress.noise import LatencyRule, bootstrap_ratio_ci
-from vggablate.stats import DiffCI, MeanCI, mean_ci, welch_diff_ci
+from vggablate.stats import DiffCI, MeanCI, mean_ci, paired_diff_ci, welch_diff_ci
 
 NAN = math.nan
 # Printed by the hand-written Student-t / Welch code (commit d55f25e) on the same inputs.
@@ -57,3 +57,24 @@ def test_scipy_bootstrap_draws_the_same_resamples(rule):
     old = rng.gamma(5.0, 1.0, 80) + 10
     new = old[:60] * 1.05 + rng.normal(0, 0.1, 60)
     assert bootstrap_ratio_ci(old, new, rule) == pytest.approx(hand_written_bootstrap(old, new, rule), rel=1e-12)
+
+
+def test_paired_ci_is_the_t_interval_of_the_per_seed_differences():
+    a, b = [94.77, 94.72, 94.32, 94.90, 93.80], [94.25, 93.87, 94.15, 94.36, 93.11]
+    d = np.subtract(b, a)
+    half = 2.7764451051977987 * d.std(ddof=1) / math.sqrt(5)  # t(0.975, 4)
+    ci = paired_diff_ci(a, b)
+    assert ci.paired and ci.df == 4 and ci.sd_diff == pytest.approx(d.std(ddof=1))
+    assert (ci.diff, ci.lo, ci.hi) == pytest.approx((d.mean(), d.mean() - half, d.mean() + half))
+    # The same numbers unpaired: Welch's CI is wider, since it keeps the seeds' shared luck.
+    w = welch_diff_ci(a, b)
+    assert w.diff == pytest.approx(ci.diff) and w.hi - w.lo > ci.hi - ci.lo and not w.paired
+
+
+def test_paired_ci_drops_incomplete_pairs_and_refuses_unequal_lengths():
+    ci = paired_diff_ci([1.0, None, 3.0, 4.0], [2.0, 5.0, NAN, 6.0])
+    assert ci.diff == pytest.approx(1.5) and ci.df == 1
+    assert math.isnan(paired_diff_ci([1.0, 2.0], [2.0, None]).lo)
+    assert paired_diff_ci([1.0, 2.0], [2.0, 3.0]).lo == 1.0  # constant differences: exact
+    with pytest.raises(ValueError, match="same length"):
+        paired_diff_ci([1.0, 2.0], [1.0])

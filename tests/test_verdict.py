@@ -31,6 +31,31 @@ def test_advice_asks_for_more_seeds_than_were_run():
     assert 5 <= n <= 12
 
 
+def test_paired_by_seed_decides_what_welch_cannot_and_flips():
+    # Seed luck shared by both archs (same batches and shifts): it spreads each side by about a
+    # point, but b - a is steady at +0.5, as vgg13_k5 -> vgg13 on the cpu budget.
+    a = [93.8, 94.7, 95.2, 94.3, 93.1, 94.9]
+    up = [x + d for x, d in zip(a, [0.5, 0.6, 0.4, 0.55, 0.45, 0.5])]
+    assert judge("a", a, "b", up, "b>a").verdict == INCONCLUSIVE
+    c = judge("a", a, "b", up, "b>a", paired=True)
+    assert c.verdict == HOLDS and c.diff.paired and c.diff.lo > 0
+    down = [2 * x - y for x, y in zip(a, up)]
+    assert judge("a", a, "b", down, "b>a", paired=True).verdict == CONTRADICTED
+    assert judge("a", a, "b", down, "b<=a", paired=True).verdict == HOLDS
+
+
+def test_paired_advice_plans_from_the_per_seed_differences():
+    a = [93.8, 94.7, 95.2]
+    c = judge("a", a, "b", [94.5, 94.6, 95.6], "b>a", paired=True)
+    assert c.verdict == INCONCLUSIVE and "paired by seed, 80% power" in c.advice
+    assert int(c.advice.split("about ")[1].split()[0]) > 3
+
+
+def test_advice_says_over_the_cap_rather_than_a_number_it_did_not_compute():
+    c = judge("a", [60.0, 95.0, 30.0], "b", [90.0, 60.0, 35.0], "b<=a", paired=True)  # sd of b - a: 33
+    assert c.verdict == INCONCLUSIVE and "over 1000 seeds per side" in c.advice
+
+
 def test_single_seed_is_inconclusive():
     c = judge("a", [80.0], "b", [90.0], "b>a")
     assert c.verdict == INCONCLUSIVE and "at least 2 seeds" in c.advice

@@ -47,12 +47,20 @@ def nets_to_train(archs: Sequence[str], dataset: str, device: str) -> list[str]:
 
 def seeds_for_power(sd_a: float, sd_b: float, effect: float, power: float = POWER) -> int | None:
     """Seeds per side for Welch's 95% CI to exclude 0 with the given power when the true effect is ``effect``."""
-    var = sd_a**2 + sd_b**2
+    # Welch's df lies between n - 1 and 2n - 2; equal spreads give 2n - 2.
+    return _smallest_n(sd_a**2 + sd_b**2, effect, power, lambda n: 2 * n - 2)
+
+
+def pairs_for_power(sd_diff: float, effect: float, power: float = POWER) -> int | None:
+    """Seeds (pairs) for the paired 95% CI of the per-seed difference to exclude 0 with the given power."""
+    return _smallest_n(sd_diff**2, effect, power, lambda n: n - 1)
+
+
+def _smallest_n(var: float, effect: float, power: float, df) -> int | None:
     if effect == 0 or not math.isfinite(var) or var == 0:
         return None
     for n in range(2, MAX_SEEDS):  # the smallest n that meets its own t-based requirement
-        df = 2 * n - 2  # Welch's df lies between n - 1 and 2n - 2; equal spreads give 2n - 2
-        if n >= (student_t.ppf(0.975, df) + student_t.ppf(power, df)) ** 2 * var / effect**2:
+        if n >= (student_t.ppf(0.975, df(n)) + student_t.ppf(power, df(n))) ** 2 * var / effect**2:
             return n
     return MAX_SEEDS
 

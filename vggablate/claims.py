@@ -1,13 +1,14 @@
 """The VGG paper's claims (Simonyan & Zisserman, ICLR 2015) as experiments with computed verdicts.
 
 Cost claims are exact arithmetic on the analytic tables (`holds` / `does not hold`); accuracy
-claims compare multi-seed top-1 with Welch's CI (vggablate.verdict). Nothing here is decided in
-advance: every verdict is computed from the rows and specs it is given. Never imports torch.
+claims compare multi-seed top-1 with a 95% CI, paired by seed where both sides ran the same seeds
+(vggablate.verdict). Nothing here is decided in advance: every verdict is computed from the rows
+and specs it is given. Never imports torch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from vggablate.analysis import analyse, layer_table
@@ -103,14 +104,28 @@ def static_checks(reference: dict) -> list[ClaimRow]:
     return rows
 
 
-def _seeds(top1: dict[str, list[float]], name: str) -> list[float]:
-    return top1.get(name, [])
+TopOne = Mapping[str, Mapping[int, float] | Sequence[float]]  # arch -> top-1 by seed, or a plain list
+
+
+def _sides(top1: TopOne, a: str, b: str) -> tuple[list[float], list[float], bool]:
+    """Return both sides' top-1, aligned by seed and paired when at least two seeds ran on both."""
+    xa, xb = top1.get(a) or [], top1.get(b) or []
+    if isinstance(xa, Mapping) and isinstance(xb, Mapping):
+        common = sorted(set(xa) & set(xb))
+        if len(common) >= 2:
+            return [xa[s] for s in common], [xb[s] for s in common], True
+    return _values(xa), _values(xb), False
+
+
+def _values(x: Mapping[int, float] | Sequence[float]) -> list[float]:
+    return list(x.values()) if isinstance(x, Mapping) else list(x)
 
 
 def _fmt(c: Judgement) -> str:
     a, b, d = c.a_ci, c.b_ci, c.diff
+    how = "paired by seed" if d.paired else "Welch"
     return (f"{c.a} {a.mean:.2f}±{a.half_width:.2f} (n={a.n}) vs {c.b} {b.mean:.2f}±{b.half_width:.2f} "
-            f"(n={b.n}); diff {d.diff:+.2f} [{d.lo:+.2f}, {d.hi:+.2f}]")  # fmt: skip
+            f"(n={b.n}); diff {d.diff:+.2f} [{d.lo:+.2f}, {d.hi:+.2f}] ({how})")  # fmt: skip
 
 
 # (claim id, title, source, paper says, comparisons (a, b, expect)); a missing arch skips the part.
@@ -130,14 +145,16 @@ ACCURACY_CLAIMS = (
 )  # fmt: skip
 
 
-def accuracy_claims(
-    top1: dict[str, list[float]], budget: str, chance: float | None = None
-) -> tuple[list[ClaimRow], list[Judgement]]:
-    """Judge each accuracy claim from top-1 per seed per arch; return claim rows and the comparisons."""
+def accuracy_claims(top1: TopOne, budget: str, chance: float | None = None) -> tuple[list[ClaimRow], list[Judgement]]:
+    """Judge each accuracy claim from top-1 per seed per arch; return claim rows and the comparisons.
+
+    With top-1 keyed by seed, two archs that ran the same seeds are compared pairwise (vggablate.verdict).
+    """
     rows, comps = [], []
     for claim, title, source, paper, parts in ACCURACY_CLAIMS:
-        here = [judge(a, _seeds(top1, a), b, _seeds(top1, b), expect, chance=chance)
-                for a, b, expect in parts if top1.get(a) and top1.get(b)]  # fmt: skip
+        here = [judge(a, xa, b, xb, expect, chance=chance, paired=paired)
+                for a, b, expect in parts if top1.get(a) and top1.get(b)
+                for xa, xb, paired in [_sides(top1, a, b)]]  # fmt: skip
         if not here:
             continue
         comps.extend(here)

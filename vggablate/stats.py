@@ -1,4 +1,4 @@
-"""Small-sample statistics for multi-seed results: Student-t CIs and Welch's difference CI (scipy.stats)."""
+"""Small-sample statistics for multi-seed results: Student-t CIs, Welch's and paired difference CIs (scipy.stats)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def mean_ci(values: Sequence[float], level: float = 0.95) -> MeanCI:
 
 @dataclass(frozen=True)
 class DiffCI:
-    """Difference of means (b - a) with Welch's t confidence interval."""
+    """Difference of means (b - a) with Welch's (or, paired by seed, Student's) t confidence interval."""
 
     diff: float
     lo: float
@@ -47,6 +47,8 @@ class DiffCI:
     df: float
     p_value: float
     level: float
+    paired: bool = False  # True: the CI of the mean per-seed difference (both sides ran the same seeds)
+    sd_diff: float = math.nan  # paired only: the sample sd of the per-seed differences
 
 
 def welch_diff_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> DiffCI:
@@ -61,6 +63,26 @@ def welch_diff_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95) -
     test = _st.ttest_ind(xb, xa, equal_var=False)
     ci = test.confidence_interval(level)
     return DiffCI(diff, float(ci.low), float(ci.high), float(test.df), float(test.pvalue), level)
+
+
+def paired_diff_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> DiffCI:
+    """Return mean(b - a) over pairs (a[i], b[i] ran with the same seed) with Student's t CI.
+
+    A pair with a missing side (None or NaN) is left out; nan bounds with fewer than 2 pairs.
+    """
+    if len(a) != len(b):
+        raise ValueError(f"paired samples need the same length, got {len(a)} and {len(b)}")
+    keep = [(float(x), float(y)) for x, y in zip(a, b) if x is not None and y is not None]
+    d = np.asarray([y - x for x, y in keep if not (math.isnan(x) or math.isnan(y))], dtype=np.float64)
+    diff = float(d.mean()) if d.size else math.nan
+    if d.size < 2:
+        return DiffCI(diff, math.nan, math.nan, math.nan, math.nan, level, True)
+    sd = float(d.std(ddof=1))
+    if sd == 0:
+        return DiffCI(diff, diff, diff, math.inf, 0.0 if diff else 1.0, level, True, 0.0)
+    test = _st.ttest_1samp(d, 0.0)
+    ci = test.confidence_interval(level)
+    return DiffCI(diff, float(ci.low), float(ci.high), float(test.df), float(test.pvalue), level, True, sd)
 
 
 def _finite(values: Sequence[float]) -> np.ndarray:

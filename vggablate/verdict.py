@@ -1,7 +1,10 @@
 """Verdicts on comparisons of multi-seed results, computed from the data every time.
 
-A claim "b beats a" holds when Welch's 95% CI of mean(b) - mean(a) lies above 0, is
-contradicted when it lies below 0, and is inconclusive when it straddles 0. A claim "b does
+A claim "b beats a" holds when the 95% CI of mean(b) - mean(a) lies above 0, is contradicted when
+it lies below 0, and is inconclusive when it straddles 0. The CI is Welch's, or, when both sides
+ran the same seeds, Student's on the per-seed differences: a seed fixes the batch order and the
+random shifts for every arch (vggablate.data.loader), so the two runs of a seed share that part of
+their luck and its difference cancels it (a paired, or blocked, design). A claim "b does
 not beat a" (A-LRN vs A; 19 vs 16 layers) is a non-superiority test: it holds when the CI's
 upper end is below a margin (a gain smaller than the margin is no gain), is contradicted when
 the CI lies entirely above 0 (b is significantly better), and is inconclusive otherwise.
@@ -14,8 +17,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vggablate.budget_design import seeds_for_power
-from vggablate.stats import DiffCI, MeanCI, mean_ci, welch_diff_ci
+from vggablate.budget_design import MAX_SEEDS, pairs_for_power, seeds_for_power
+from vggablate.stats import DiffCI, MeanCI, mean_ci, paired_diff_ci, welch_diff_ci
 
 HOLDS, CONTRADICTED, INCONCLUSIVE = "holds", "contradicted", "inconclusive at this budget"
 NO_GAIN_MARGIN = 0.5  # top-1 percentage points: a smaller gain counts as "no gain"
@@ -37,14 +40,19 @@ class Judgement:
     advice: str  # what would resolve an inconclusive verdict; empty otherwise
 
 
-def seeds_needed(a: MeanCI, b: MeanCI, effect: float) -> int | None:
-    """Estimate the seeds per side for Welch's 95% CI to exclude 0 (80% power) if the effect is real.
+def seeds_needed(a: MeanCI, b: MeanCI, effect: float, diff: DiffCI | None = None) -> int | None:
+    """Estimate the seeds per side for the 95% CI to exclude 0 (80% power) if the effect is real.
 
-    Student-t quantiles (vggablate.budget_design.seeds_for_power): with few seeds the normal
-    approximation asks for too few. Always more than the seeds already run, which did not resolve it.
+    Student-t quantiles (vggablate.budget_design): with few seeds the normal approximation asks for
+    too few. A paired ``diff`` plans from the spread of the per-seed differences. Always more than
+    the seeds already run, which did not resolve it.
     """
     if a.n < 2 or b.n < 2 or effect == 0 or math.isnan(a.std) or math.isnan(b.std):
         return None
+    if diff is not None and diff.paired:
+        if math.isnan(diff.sd_diff):
+            return None
+        return max(a.n + 1, b.n + 1, pairs_for_power(diff.sd_diff, effect) or 0)
     if a.std == 0 and b.std == 0:
         return max(a.n, b.n)
     return max(a.n + 1, b.n + 1, seeds_for_power(a.std, b.std, effect) or 0)
@@ -58,14 +66,16 @@ def judge(
     expect: str,
     margin: float = NO_GAIN_MARGIN,
     chance: float | None = None,
+    paired: bool = False,
 ) -> Judgement:
     """Compare b against a (top-1 per seed) and compute the verdict for the expected direction.
 
     ``chance`` (top-1 of guessing, 100 / classes): when neither side rises above it, the budget
-    taught neither arch anything and no claim about them can be judged.
+    taught neither arch anything and no claim about them can be judged. ``paired``: a[i] and b[i]
+    ran with the same seed, so the CI is that of the per-seed differences.
     """
     a_ci, b_ci = mean_ci(a), mean_ci(b)
-    d = welch_diff_ci(a, b)
+    d = paired_diff_ci(a, b) if paired else welch_diff_ci(a, b)
     if chance is not None and max(a_ci.mean, b_ci.mean) < chance + NOT_LEARNED_MARGIN:
         advice = f"neither arch learned (top-1 near chance, {chance:.0f}%): more epochs"
         return Judgement(a_name, b_name, a_ci, b_ci, d, expect, INCONCLUSIVE, advice)
@@ -82,9 +92,11 @@ def judge(
         if math.isnan(d.lo):
             advice = "needs at least 2 seeds per side (--seeds 3 or more)"
         else:
-            n = seeds_needed(a_ci, b_ci, effect)
+            n = seeds_needed(a_ci, b_ci, effect, d)
             # A budget at which the archs differ more (or spread less) needs fewer.
-            advice = f"about {n} seeds per side (Welch, 80% power)" if n else "more seeds"
+            how = "paired by seed" if d.paired else "Welch"
+            about = f"over {MAX_SEEDS}" if n and n >= MAX_SEEDS else f"about {n}"  # the search's cap
+            advice = f"{about} seeds per side ({how}, 80% power)" if n else "more seeds"
             if min(a_ci.mean, b_ci.mean) >= CEILING:
                 advice = "both at the data set's ceiling: a harder one (--budget cifar) separates them; or " + advice
     return Judgement(a_name, b_name, a_ci, b_ci, d, expect, verdict, advice)
