@@ -13,7 +13,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the claims command."""
     p = sub.add_parser("claims", help="reproduce the VGG paper's claims (claims.md, plots, report section)")
     p.add_argument("--budget", choices=("smoke", "cpu", "cifar"), help="smoke: CPU+digits, a demo in minutes; "
-                   "cpu: CPU+cluttered digits, 16 epochs x 6 seeds, about 36 min, depth and 3x3 vs 5x5 (default "
+                   "cpu: CPU+cluttered digits, 16 epochs x 6 seeds, about 40 min, depth and 3x3 vs 5x5 (default "
                    "without a GPU); cifar: GPU+CIFAR-10 (default with one)")  # fmt: skip
     p.add_argument("--claims", help="comma list of accuracy claims to run: shallow_5x5, depth, lrn, one_by_one "
                    "(default: all, except --budget cpu: shallow_5x5,depth; the cost and static claims are always "

@@ -47,15 +47,15 @@ class Budget:
 
 
 # The cpu budget: 16 epochs, where the seed-to-seed spread of top-1 falls to 0.5-1 point (3-5 at
-# 8), 6 seeds, and only the two claims it was designed for (depth, 3x3 vs 5x5): 36 min on 2 cores,
+# 8), 6 seeds, and only the two claims it was designed for (depth, 3x3 vs 5x5): 36-42 min on 2 cores,
 # where the per-seed pairs decide both (docs/benchmarks.md, "Issue 12, test split and pairing").
 CPU_EPOCHS, CPU_SEEDS, CPU_CLAIMS = 16.0, 6, ("shallow_5x5", "depth")
 BUDGETS = {
     # CPU, digits: the trainer's short recipe (width 0.125, 15 epochs), 3 seeds: all claims < 15 min on 2 cores.
     "smoke": Budget("smoke", "cpu", "digits", None, 3, "CPU, digits, minutes"),
     # CPU, cluttered digits: the trainer's clutter recipe (width 0.125, plain nets as their _bn twins)
-    # for 16 epochs; about 36 min on 2 cores.
-    "cpu": Budget("cpu", "cpu", "clutter", CPU_EPOCHS, CPU_SEEDS, "CPU, cluttered digits, about 36 min", CPU_CLAIMS),
+    # for 16 epochs x 6 seeds; 36-42 min on 2 cores.
+    "cpu": Budget("cpu", "cpu", "clutter", CPU_EPOCHS, CPU_SEEDS, "CPU, cluttered digits, about 40 min", CPU_CLAIMS),
     # GPU, CIFAR-10 at full width: enough to separate the depths (the paper's central claim).
     "cifar": Budget("cifar", "cuda", "cifar10", 15, 3, "GPU, CIFAR-10, 15 epochs x 3 seeds"),
 }
