@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
+from pathlib import Path
 
+from bench.claims_stable import is_search_folder
 from bench.common import positive_float, positive_int
 
 
@@ -29,6 +32,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "(add seeds later: --resume DIR --seeds N)")  # fmt: skip
     p.add_argument("--retry-errors", action="store_true", help="with --resume: also rerun trials that failed")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--until-stable", action="store_true", help="double the epochs (each budget a folder "
+                   "PARENT/epochs-N) until Kendall's tau between consecutive budgets is >= 0.8 and no compared "
+                   "net still improves; resume with --resume PARENT")  # fmt: skip
+    p.add_argument("--max-epochs", type=positive_float, help="with --until-stable: the epoch cap (default 8x the "
+                   "starting budget)")  # fmt: skip
+    p.add_argument("--max-minutes", type=positive_float, help="with --until-stable: stop before a budget that "
+                   "would take the training past this many minutes (default 120)")  # fmt: skip
     p.add_argument("--kernels", action="store_true", help="also time the beyond-the-paper claim on the budget's "
                    "device: 3x3 convs cheaper per MAC than 5x5/7x7 (about a minute)")  # fmt: skip
     p.add_argument("--kernels-only", metavar="DEVICE", choices=("cpu", "cuda"),
@@ -53,6 +63,10 @@ def main(args: argparse.Namespace) -> int:
         return kernels_only(args.kernels_only)
     if args.retry_errors and not args.resume:
         raise UsageError("--retry-errors reruns the failed trials of a run folder: give it with --resume DIR")
+    if (args.max_epochs or args.max_minutes) and not args.until_stable:
+        raise UsageError("--max-epochs and --max-minutes cap an --until-stable search: add --until-stable")
+    if args.until_stable or (args.resume and is_search_folder(args.resume)):
+        return _until_stable(args)
     saved = sweep.load_resume(args.resume)[1] if args.resume else None
     if saved is not None and not saved.name.startswith("claims-"):
         raise UsageError(f"{args.resume} is not a claims run folder (its sweep is {saved.name!r})")
@@ -91,6 +105,41 @@ def main(args: argparse.Namespace) -> int:
     status = report_claims(plan.folder.path, label, args.quiet, plan.cfg.device if args.kernels else None)
     # The verdicts are written either way; failed training runs still make the command fail.
     return status or report_failures(plan, "claims --resume {path} --retry-errors")
+
+
+def _until_stable(args: argparse.Namespace) -> int:
+    """Start or resume an --until-stable search (bench/claims_stable.py)."""
+    import torch
+
+    from bench.claims_stable import DEFAULT_MAX_MINUTES, EPOCH_CAP_FACTOR, Search, load_search, new_search, run_search
+    from bench.common import choice_list
+    from vggablate.claims import ACCURACY_CLAIM_IDS
+    from vggablate.claims_run import BUDGETS
+    from vggablate.errors import UsageError
+
+    if args.resume:
+        if not is_search_folder(args.resume):
+            raise UsageError(f"{args.resume} is not an --until-stable folder (no stable.json); resume it without "
+                             "--until-stable")  # fmt: skip
+        given = [f for f in ("budget", "claims", "epochs", "seeds", "dataset", "width") if getattr(args, f)]
+        if given:
+            raise UsageError(f"--resume of an --until-stable folder keeps its settings; drop --{given[0]}")
+        search = load_search(args.resume)
+        caps = {k: v for k, v in (("max_epochs", args.max_epochs), ("max_minutes", args.max_minutes)) if v}
+        return run_search(Path(args.resume), replace(search, **caps), args.quiet, args.retry_errors)
+    budget = BUDGETS[args.budget or ("cifar" if torch.cuda.is_available() else "cpu")]
+    selected = choice_list(args.claims, ACCURACY_CLAIM_IDS, "claim") if args.claims else None
+    overrides = {"seeds": args.seeds, "dataset": args.dataset, "data_dir": args.data_dir,
+                 "widths": (args.width,) if args.width else None}  # fmt: skip
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    start = args.epochs or budget.epochs
+    if start is None:
+        raise UsageError(f"--budget {budget.name} has no fixed epochs: give the starting budget with --epochs")
+    search = Search(budget.name, selected, overrides, start, args.max_epochs or EPOCH_CAP_FACTOR * start,
+                    args.max_minutes or DEFAULT_MAX_MINUTES)  # fmt: skip
+    if search.max_epochs < start:
+        raise UsageError(f"--max-epochs {search.max_epochs:g} is below the starting {start:g} epochs")
+    return run_search(new_search(args.out, search), search, args.quiet)
 
 
 def report_claims(run_dir, label: str, quiet: bool, kernels_device: str | None = None) -> int:

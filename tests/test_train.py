@@ -160,6 +160,19 @@ def test_curve_on_a_strided_subset_and_top1_on_the_whole_split(synthetic):
     assert round(hits) == pytest.approx(hits)
 
 
+def test_more_curve_points_leave_training_unchanged(synthetic):
+    # 2,048 images at batch 64: 32 steps per epoch; 1.5 epochs = 48 steps, scored every 8 steps.
+    cfg = replace(TINY, steps=None, epochs=1.5, batch_size=64, curve_test_images=64)
+    spec = prepare_spec(resolve_spec("vgg11_bn"), synthetic, cfg)
+    one = train_and_evaluate(spec, synthetic, cfg, "cpu", seed=3, progress=False)
+    four = train_and_evaluate(spec, synthetic, replace(cfg, evals_per_epoch=4), "cpu", seed=3, progress=False)
+    assert [p["epoch"] for p in one.curve] == [1.0, 1.5]
+    assert [p["epoch"] for p in four.curve] == [0.25, 0.5, 0.75, 1.0, 1.25, 1.5]
+    assert four.top1 == one.top1  # scoring the curve draws no random numbers: the same batches, the same net
+    assert four.curve[3]["test_top1"] == one.curve[0]["test_top1"]
+    assert four.top1_climb is not None
+
+
 def test_same_seed_same_accuracy_on_cpu(digits):
     cfg = replace(TINY, steps=3, batch_size=64)  # a few shuffled batches: the seed sets init and order
     spec = prepare_spec(resolve_spec("vgg11_bn"), digits, cfg)

@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from vggablate.analysis import analyse, layer_table
+from vggablate.convergence import mean_climb
 from vggablate.registry import get_arch
-from vggablate.verdict import HOLDS, Judgement, combine, judge
+from vggablate.verdict import HOLDS, Judgement, combine_labels, judge
 
 DOES_NOT_HOLD = "does not hold"
 PAPER_CONFIG = {"A": "vgg11", "A-LRN": "vgg11_lrn", "B": "vgg13", "C": "vgg16_c", "D": "vgg16", "E": "vgg19"}
@@ -105,6 +106,12 @@ def static_checks(reference: dict) -> list[ClaimRow]:
 
 
 TopOne = Mapping[str, Mapping[int, float] | Sequence[float]]  # arch -> top-1 by seed, or a plain list
+TopClimb = Mapping[str, Mapping[int, float | None]]  # arch -> last-quarter climb by seed
+
+
+def _climb(climbs: TopClimb, arch: str) -> float | None:
+    by_seed = climbs.get(arch)
+    return mean_climb(list(by_seed.values())) if by_seed else None
 
 
 def _sides(top1: TopOne, a: str, b: str) -> tuple[list[float], list[float], bool]:
@@ -125,7 +132,21 @@ def _fmt(c: Judgement) -> str:
     a, b, d = c.a_ci, c.b_ci, c.diff
     how = "paired by seed" if d.paired else "Welch"
     return (f"{c.a} {a.mean:.2f}±{a.half_width:.2f} (n={a.n}) vs {c.b} {b.mean:.2f}±{b.half_width:.2f} "
-            f"(n={b.n}); diff {d.diff:+.2f} [{d.lo:+.2f}, {d.hi:+.2f}] ({how})")  # fmt: skip
+            f"(n={b.n}); diff {d.diff:+.2f} [{d.lo:+.2f}, {d.hi:+.2f}] ({how}); {climb_text(c)}")  # fmt: skip
+
+
+def _advice(c: Judgement) -> str:
+    late = "still climbing: a longer budget (bench claims --until-stable doubles the epochs)" if c.unconverged else ""
+    return "; ".join(x for x in (late, c.advice) if x)
+
+
+def climb_text(c: Judgement) -> str:
+    """Describe both sides' climb over the last quarter of the epochs against the CI's half-width."""
+    if c.climb_a is None or c.climb_b is None:
+        return "climb unknown (a curve with fewer than 2 epochs)"
+    half = (c.diff.hi - c.diff.lo) / 2
+    return (f"last-quarter climb {c.a} {c.climb_a:+.2f}, {c.b} {c.climb_b:+.2f} pts "
+            f"(CI half-width {half:.2f})")  # fmt: skip
 
 
 # (claim id, title, source, paper says, comparisons (a, b, expect)); a missing arch skips the part.
@@ -145,21 +166,26 @@ ACCURACY_CLAIMS = (
 )  # fmt: skip
 
 
-def accuracy_claims(top1: TopOne, budget: str, chance: float | None = None) -> tuple[list[ClaimRow], list[Judgement]]:
+def accuracy_claims(
+    top1: TopOne, budget: str, chance: float | None = None, climbs: TopClimb | None = None
+) -> tuple[list[ClaimRow], list[Judgement]]:
     """Judge each accuracy claim from top-1 per seed per arch; return claim rows and the comparisons.
 
     With top-1 keyed by seed, two archs that ran the same seeds are compared pairwise (vggablate.verdict).
+    ``climbs`` (arch -> climb per seed, vggablate.convergence) marks comparisons whose nets still improve.
     """
     rows, comps = [], []
+    climbs = climbs or {}
     for claim, title, source, paper, parts in ACCURACY_CLAIMS:
-        here = [judge(a, xa, b, xb, expect, chance=chance, paired=paired)
+        here = [judge(a, xa, b, xb, expect, chance=chance, paired=paired,
+                      climbs=(_climb(climbs, a), _climb(climbs, b)))
                 for a, b, expect in parts if top1.get(a) and top1.get(b)
                 for xa, xb, paired in [_sides(top1, a, b)]]  # fmt: skip
         if not here:
             continue
         comps.extend(here)
-        verdict = combine([c.verdict for c in here])
-        advice = "; ".join(f"{c.a} vs {c.b}: {c.advice}" for c in here if c.advice)
+        verdict = combine_labels(here)
+        advice = "; ".join(f"{c.a} vs {c.b}: {_advice(c)}" for c in here if c.advice or c.unconverged)
         rows.append(ClaimRow(claim, title, source, paper, "; ".join(f"{_fmt(c)} -> {c.verdict}" for c in here),
                              verdict, (f"budget: {budget}. " + advice) if advice else f"budget: {budget}"))  # fmt: skip
     return rows, comps

@@ -23,6 +23,7 @@ from vggablate.claims import (
     per_layer_argument,
     static_checks,
 )
+from vggablate.convergence import row_climb
 from vggablate.records import atomic_write_text, latest_attempts, read_rows
 from vggablate.reference import load_reference
 from vggablate.registry import get_arch
@@ -113,10 +114,19 @@ def top1_by_arch(rows: list[dict]) -> dict[str, list[float]]:
 
 def top1_by_seed(rows: list[dict]) -> dict[str, dict[int, float]]:
     """Collect top-1 by seed per arch from the accuracy rows that succeeded (latest attempts)."""
-    out: dict[str, dict[int, float]] = {}
+    return {arch: {s: float(r["top1"]) for s, r in by_seed.items()} for arch, by_seed in _finished(rows).items()}
+
+
+def climb_by_seed(rows: list[dict]) -> dict[str, dict[int, float | None]]:
+    """Collect each run's top-1 climb over the last quarter of its epochs, by seed per arch."""
+    return {arch: {s: row_climb(r) for s, r in by_seed.items()} for arch, by_seed in _finished(rows).items()}
+
+
+def _finished(rows: list[dict]) -> dict[str, dict[int, dict]]:
+    out: dict[str, dict[int, dict]] = {}
     for row in latest_attempts(rows):
         if row.get("kind") == "accuracy" and not row.get("error") and row.get("top1") is not None:
-            out.setdefault(row["arch"], {})[int(row["seed"])] = float(row["top1"])
+            out.setdefault(row["arch"], {})[int(row["seed"])] = row
     return out
 
 
@@ -131,14 +141,20 @@ def cost_frame() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_claims(run_dir: Path, label: str, extra: list | tuple = ()) -> tuple[Section, list]:
-    """Judge every claim from the run's journal; write claims.md and the claim plots; return the section."""
+def judge_run(run_dir: Path, label: str) -> tuple[list, list, dict[str, dict[int, float]]]:
+    """Judge the accuracy claims from a run's journal: claim rows, comparisons, and top-1 by seed per arch."""
     journal = read_rows(run_dir / "rows.jsonl")
     by_seed = top1_by_seed(journal)
-    top1 = {arch: list(v.values()) for arch, v in by_seed.items()}
     classes = {r["num_classes"] for r in journal if r.get("kind") == "accuracy" and r.get("num_classes")}
     chance = 100.0 / min(classes) if classes else None
-    acc_rows, _ = accuracy_claims(by_seed, label, chance)
+    acc_rows, comps = accuracy_claims(by_seed, label, chance, climb_by_seed(journal))
+    return acc_rows, comps, by_seed
+
+
+def write_claims(run_dir: Path, label: str, extra: list | tuple = ()) -> tuple[Section, list]:
+    """Judge every claim from the run's journal; write claims.md and the claim plots; return the section."""
+    acc_rows, _, by_seed = judge_run(run_dir, label)
+    top1 = {arch: list(v.values()) for arch, v in by_seed.items()}
     rows = per_layer_argument() + large_kernel_costs() + acc_rows + list(extra) + static_checks(load_reference())
     header = (
         f"Budget: {label}. Verdicts are computed from this run's rows: the 95% CI of the difference in "

@@ -70,8 +70,13 @@ def resolve_trials(cfg: SweepConfig) -> list[Trial]:
     return trials
 
 
-def execute(plan: Plan, quiet: bool = False, executor: object | None = None) -> bool:
-    """Run the pending trials into the journal; return False when interrupted (Ctrl-C)."""
+def execute(
+    plan: Plan, quiet: bool = False, executor: object | None = None, resume_hint: str = "run --resume {path}"
+) -> bool:
+    """Run the pending trials into the journal; return False when interrupted (Ctrl-C).
+
+    ``resume_hint``: the bench command that finishes the run, printed on Ctrl-C ({path}: the run folder).
+    """
     executor = executor or LocalExecutor(timeout_s=plan.cfg.timeout_s)
     progress = Progress(len(plan.trials), len(plan.trials) - len(plan.todo), sweep.trial_label, quiet)
     if progress.enabled:
@@ -82,7 +87,7 @@ def execute(plan: Plan, quiet: bool = False, executor: object | None = None) -> 
         progress.close()
         print(
             f"interrupted: every finished trial is in {plan.folder.journal}; "
-            f"resume with: python -m bench run --resume {plan.folder.path}",
+            f"resume with: python -m bench {resume_hint.format(path=plan.folder.path)}",
             file=sys.stderr,
         )
         return False

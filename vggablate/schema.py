@@ -55,7 +55,7 @@ FIGURES = (
     # accuracy
     "top1", "top5", "train_loss", "train_time_s", "train_ips", "time_to_target_s", "target_top1", "epochs",
     "steps", "train_batch_size", "lr", "momentum", "weight_decay", "label_smoothing", "schedule",
-    "warmup_epochs", "narrow_from", "bn_twin", "curve",
+    "warmup_epochs", "narrow_from", "bn_twin", "curve", "top1_climb",
     # layers (one row per layer of a setting; measure/layers.py)
     "layer_index", "layer", "layer_kind", "layer_stage", "layer_kernel", "layer_in_shape", "layer_out_shape",
     "layer_params", "layer_macs", "layer_macs_fvcore", "layer_flops_fcm", "layer_bytes", "layer_intensity",

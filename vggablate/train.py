@@ -20,6 +20,7 @@ from torch import nn
 
 from vggablate.analysis import analyse
 from vggablate.clutter import is_clutter, parse_clutter
+from vggablate.convergence import climb
 from vggablate.data import DeviceLoader, StreamLoader, TensorData, load_dataset
 from vggablate.errors import UsageError
 from vggablate.evaluate import evaluate_model
@@ -67,6 +68,9 @@ class TrainConfig:
     # data only; None: the whole split). The final top-1 always uses the whole split. The clutter
     # recipe's 5,760 test images cost 45% of a vgg13 epoch to score, 1,440 of them 12%.
     curve_test_images: int | None = None
+    # Score the curve this many times per epoch (1: at each epoch's end). Short budgets need more
+    # points to tell whether a net is still improving (vggablate.convergence reads the last quarter).
+    evals_per_epoch: int = 1
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ class TrainResult:
 
     top1: float  # percent, on the test split after the last step
     top5: float | None  # percent; None with 5 classes or fewer
-    train_loss: float  # mean loss over the last epoch's steps
+    train_loss: float  # mean loss over the steps since the last curve point (the last epoch by default)
     train_time_s: float  # training steps only: evaluation is excluded
     train_ips: float  # images trained per second of train_time_s
     time_to_target_s: float | None  # train_time_s at the first epoch whose test top-1 reached target_top1
@@ -90,6 +94,9 @@ class TrainResult:
     schedule: str
     warmup_epochs: float
     curve: list[dict[str, float]]  # per epoch: {"epoch", "train_loss", "test_top1"}
+    # Test top-1 gained over the last quarter of the epochs, on the curve's test images (points;
+    # None with fewer than two curve points): is the net still improving? (vggablate.convergence)
+    top1_climb: float | None = None
 
 
 def default_train_config(dataset: str, device: str) -> TrainConfig:
@@ -258,10 +265,13 @@ def _train_and_evaluate(
     curve: list[dict[str, float]] = []
     step, train_time, time_to_target, loss = 0, 0.0, None, math.nan
     bar = _progress_bar(total, f"{spec.name} seed {seed}", progress)
+    # Score the curve at every epoch's end and, with evals_per_epoch > 1, every this many steps within it.
+    every = max(1, per_epoch // max(1, cfg.evals_per_epoch))
+    batches = _epochs(train)
     while step < total:
         model.train()
         loss_sum, seen, t0 = torch.zeros((), device=device), 0, _sync(device)
-        for x, y in train:
+        for x, y in batches:
             with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
                 batch_loss = loss_fn(model(x), y)
             opt.zero_grad(set_to_none=True)
@@ -271,7 +281,7 @@ def _train_and_evaluate(
             loss_sum += batch_loss.detach().float() * len(y)  # stays on the device: no per-step sync
             seen, step = seen + len(y), step + 1
             bar.update()
-            if step >= total:
+            if step >= total or step % per_epoch == 0 or step % every == 0:
                 break
         train_time += _sync(device) - t0
         loss = float(loss_sum) / max(1, seen)
@@ -300,7 +310,14 @@ def _train_and_evaluate(
         schedule=schedule_name(cfg.schedule),
         warmup_epochs=cfg.warmup_epochs,
         curve=curve,
+        top1_climb=climb(curve),
     )
+
+
+def _epochs(loader: Any) -> Any:
+    """Yield the loader's batches epoch after epoch (each pass draws its own order and augmentation)."""
+    while True:
+        yield from loader
 
 
 def run_row(spec: ArchSpec, data: Any, cfg: TrainConfig, device: str, seed: int, progress: bool = False) -> dict:

@@ -45,7 +45,7 @@ _SPEC_NOT_SETTINGS = ("name", "cfg", "description", "tags")
 # Trial fields that say where or how, not what is measured: they leave the trial_id (and resume) alone.
 _NOT_SETTINGS = ("data_dir", "download")
 # TrainConfig fields added after trial ids were first made, with their defaults (see trial_settings).
-_LATER_RECIPE_FIELDS = {"bn_twin": False, "curve_test_images": None}
+_LATER_RECIPE_FIELDS = {"bn_twin": False, "curve_test_images": None, "evals_per_epoch": 1}
 
 
 @dataclass(frozen=True)

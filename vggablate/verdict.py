@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from vggablate.budget_design import MAX_SEEDS, pairs_for_power, seeds_for_power
+from vggablate.convergence import UNCONVERGED, is_unconverged
 from vggablate.stats import DiffCI, MeanCI, mean_ci, paired_diff_ci, welch_diff_ci
 
 HOLDS, CONTRADICTED, INCONCLUSIVE = "holds", "contradicted", "inconclusive at this budget"
@@ -36,8 +37,17 @@ class Judgement:
     b_ci: MeanCI
     diff: DiffCI
     expect: str  # "b>a" or "b<=a"
-    verdict: str
+    verdict: str  # what the CI reads: holds, contradicted or inconclusive
     advice: str  # what would resolve an inconclusive verdict; empty otherwise
+    # Mean test top-1 gained over the last quarter of the epochs (vggablate.convergence); None: unknown.
+    climb_a: float | None = None
+    climb_b: float | None = None
+    unconverged: bool | None = None  # either side still climbs by more than the CI's half-width
+
+    @property
+    def label(self) -> str:
+        """The verdict as shown: an unconverged comparison says so first, its CI reading beside it."""
+        return f"{UNCONVERGED} (reads: {self.verdict})" if self.unconverged else self.verdict
 
 
 def seeds_needed(a: MeanCI, b: MeanCI, effect: float, diff: DiffCI | None = None) -> int | None:
@@ -67,15 +77,26 @@ def judge(
     margin: float = NO_GAIN_MARGIN,
     chance: float | None = None,
     paired: bool = False,
+    climbs: tuple[float | None, float | None] = (None, None),
 ) -> Judgement:
     """Compare b against a (top-1 per seed) and compute the verdict for the expected direction.
 
     ``chance`` (top-1 of guessing, 100 / classes): when neither side rises above it, the budget
     taught neither arch anything and no claim about them can be judged. ``paired``: a[i] and b[i]
-    ran with the same seed, so the CI is that of the per-seed differences.
+    ran with the same seed, so the CI is that of the per-seed differences. ``climbs``: each side's mean
+    top-1 gain over the last quarter of its epochs; a side climbing by more than the difference's CI
+    half-width marks the comparison unconverged, whatever its CI reads.
     """
     a_ci, b_ci = mean_ci(a), mean_ci(b)
     d = paired_diff_ci(a, b) if paired else welch_diff_ci(a, b)
+    judged = _judge(a_name, a_ci, b_name, b_ci, d, expect, margin, chance)
+    late = is_unconverged(list(climbs), (d.hi - d.lo) / 2)
+    return replace(judged, climb_a=climbs[0], climb_b=climbs[1], unconverged=late)
+
+
+def _judge(
+    a_name: str, a_ci: MeanCI, b_name: str, b_ci: MeanCI, d: DiffCI, expect: str, margin: float, chance: float | None
+) -> Judgement:
     if chance is not None and max(a_ci.mean, b_ci.mean) < chance + NOT_LEARNED_MARGIN:
         advice = f"neither arch learned (top-1 near chance, {chance:.0f}%): more epochs"
         return Judgement(a_name, b_name, a_ci, b_ci, d, expect, INCONCLUSIVE, advice)
@@ -100,6 +121,12 @@ def judge(
             if min(a_ci.mean, b_ci.mean) >= CEILING:
                 advice = "both at the data set's ceiling: a harder one (--budget cifar) separates them; or " + advice
     return Judgement(a_name, b_name, a_ci, b_ci, d, expect, verdict, advice)
+
+
+def combine_labels(parts: Sequence[Judgement]) -> str:
+    """Combine a claim's parts as shown: unconverged when any part is, with the combined CI reading beside it."""
+    verdict = combine([p.verdict for p in parts])
+    return f"{UNCONVERGED} (reads: {verdict})" if any(p.unconverged for p in parts) else verdict
 
 
 def combine(verdicts: Sequence[str]) -> str:

@@ -6,6 +6,7 @@ import math
 
 import pandas as pd
 
+from vggablate.convergence import row_climb
 from vggablate.report.fmt import CLIPPED, DIFF_PP, beyond, clipped_note, fmt_ci, fmt_keep, fmt_sig
 from vggablate.report.profile_tables import LAYER_NOTE, PROFILE_NOTE, headline_layers, profile_summary
 from vggablate.report.tables import (
@@ -107,9 +108,37 @@ def accuracy_note(frame: pd.DataFrame) -> str:
     """Explain the top-1 cells: the CI, and any CI clipped to 0-100% (with its unclipped half-width)."""
     stats = accuracy_stats(frame)
     note = "top-1: mean ± half-width of the 95% Student-t CI over n seeds."
-    note += bn_twin_note(frame)
+    note += improving_note(frame, stats) + bn_twin_note(frame)
     wide = stats[[beyond(lo, hi) for lo, hi in zip(stats["lo"], stats["hi"])]]
     return f"{note} {clipped_note(list((wide['hi'] - wide['lo']) / 2))}" if len(wide) else note
+
+
+# A net whose top-1 rose more than this over the last quarter of its epochs is still improving.
+STILL_IMPROVING_PP = 0.5
+
+
+def improving_note(frame: pd.DataFrame, stats: pd.DataFrame) -> str:
+    """Warn off a ranking the rows cannot carry: one seed per arch while a curve still rises (or is unknown)."""
+    acc = ok_rows(frame, "accuracy")
+    if len(stats) < 2 or not len(acc):
+        return ""
+    climbs = {arch: [row_climb(r) for r in g.to_dict("records")] for arch, g in acc.groupby("arch", sort=True)}
+    rising = {a: c for a, c in climbs.items() if any(x is None or x > STILL_IMPROVING_PP for x in c)}
+    if not rising:
+        return ""
+    shown = ", ".join(f"{a} {_climb_text(c)}" for a, c in rising.items())
+    if int(stats["n"].max()) <= 1:
+        return (f" One seed, still improving (top-1 gained over the last quarter of the epochs: {shown}): no ranking;"
+                " `python -m bench claims` compares archs over seeds and checks the nets have converged.")  # fmt: skip
+    return (f" Still improving at the last epoch ({shown}): a longer budget may reorder the archs"
+            " (`python -m bench claims --until-stable`).")  # fmt: skip
+
+
+def _climb_text(climbs: list[float | None]) -> str:
+    known = [c for c in climbs if c is not None]
+    if not known:
+        return "unknown (one curve point)"
+    return f"+{max(known):.1f} pts" if max(known) >= 0 else f"{max(known):.1f} pts"
 
 
 def bn_twin_note(frame: pd.DataFrame) -> str:
