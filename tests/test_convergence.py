@@ -84,5 +84,7 @@ def test_report_says_one_rising_seed_carries_no_ranking():
     assert "vgg16 +10.0 pts" in note
     flat = accuracy_note(acc_rows({"vgg11": [[80, 81, 81, 81]], "vgg16": [[70, 71, 71, 71]]}))
     assert "still improving" not in flat.lower()
-    several = accuracy_note(acc_rows({"vgg11": [[50, 70, 80, 81], [50, 70, 80, 82]], "vgg16": [[20, 40, 60, 70], [20, 40, 60, 71]]}))
+    several = accuracy_note(
+        acc_rows({"vgg11": [[50, 70, 80, 81], [50, 70, 80, 82]], "vgg16": [[20, 40, 60, 70], [20, 40, 60, 71]]})
+    )
     assert "Still improving" in several and "--until-stable" in several
