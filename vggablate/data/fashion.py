@@ -74,18 +74,18 @@ def cache_dir(data_dir: str | None) -> Path:
     return Path(data_dir or default_data_dir()).expanduser()
 
 
-def search(data_dir: str | None, system_dirs: tuple[str, ...] = SYSTEM_DIRS) -> list[tuple[Path, str]]:
-    """Return the folders looked in, in order, each with the location it belongs to."""
+def search(data_dir: str | None, system_dirs: tuple[str, ...] | None = None) -> list[tuple[Path, str]]:
+    """Return the folders looked in, in order, each with its location (system_dirs None: SYSTEM_DIRS)."""
     places: list[tuple[Path, str]] = []
     if data_dir:
         root = Path(data_dir).expanduser()
         places += [(root / RAW, "--data-dir"), (root, "--data-dir")]
     places.append((Path(default_data_dir()).expanduser() / RAW, "cache"))
-    places += [(Path(d), "system") for d in system_dirs]
+    places += [(Path(d), "system") for d in (SYSTEM_DIRS if system_dirs is None else system_dirs)]
     return places
 
 
-def locate(data_dir: str | None, system_dirs: tuple[str, ...] = SYSTEM_DIRS) -> Found | None:
+def locate(data_dir: str | None, system_dirs: tuple[str, ...] | None = None) -> Found | None:
     """Find the first folder with all four files (uncompressed first, then .gz); None: nowhere, bar a download."""
     for folder, origin in search(data_dir, system_dirs):
         for gz in (False, True):
@@ -97,7 +97,7 @@ def locate(data_dir: str | None, system_dirs: tuple[str, ...] = SYSTEM_DIRS) -> 
 def prepare(
     data_dir: str | None,
     download: bool,
-    system_dirs: tuple[str, ...] = SYSTEM_DIRS,
+    system_dirs: tuple[str, ...] | None = None,
     counts: dict[str, int] | None = COUNTS,
 ) -> Ready:
     """Make the four files ready (decompressed, or downloaded where allowed) and checked; UsageError if not."""
@@ -105,7 +105,7 @@ def prepare(
     target = cache_dir(data_dir) / RAW
     if found is None:
         if not download:
-            raise UsageError(missing_message(data_dir, system_dirs, "--no-download was given"))
+            raise UsageError(missing_message(data_dir, system_dirs, "downloading is off: --no-download"))
         _download(cache_dir(data_dir), data_dir, system_dirs)
         found, source = Found(target, False, "download"), f"downloaded into {target}"
     else:
@@ -118,7 +118,7 @@ def prepare(
     return Ready(folder, source)
 
 
-def missing_message(data_dir: str | None, system_dirs: tuple[str, ...], why: str) -> str:
+def missing_message(data_dir: str | None, system_dirs: tuple[str, ...] | None, why: str) -> str:
     """Say, in one line, where Fashion-MNIST was looked for and the three ways to get it."""
     looked = ", ".join(dict.fromkeys(str(folder) for folder, _ in search(data_dir, system_dirs)))
     return (
@@ -128,7 +128,7 @@ def missing_message(data_dir: str | None, system_dirs: tuple[str, ...], why: str
     )
 
 
-def _download(root: Path, data_dir: str | None, system_dirs: tuple[str, ...]) -> None:
+def _download(root: Path, data_dir: str | None, system_dirs: tuple[str, ...] | None) -> None:
     from torchvision.datasets import FashionMNIST
 
     try:
@@ -209,7 +209,7 @@ def _idx_problem(head: bytes, size: int, part: str, count: int | None) -> str:
 def load_fashion_mnist(
     data_dir: str | None = None,
     download: bool = False,
-    system_dirs: tuple[str, ...] = SYSTEM_DIRS,
+    system_dirs: tuple[str, ...] | None = None,
     counts: dict[str, int] | None = COUNTS,
 ) -> Any:
     """Load Fashion-MNIST as 1x32x32 uint8 TensorData, zero-padded from 28x28, with the train split's mean/std."""
