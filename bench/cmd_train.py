@@ -150,7 +150,8 @@ def main(args: argparse.Namespace) -> int:
     out = Path(args.out or f"results/runs/{stamp:%Y%m%d-%H%M%S}-train")
     out.mkdir(parents=True, exist_ok=True)
     images = plural(data.num_train, "train image")
-    print(f"{dataset}{' ' + source if source else ''} on {device}: {images}, input {data.input_size}x{data.input_size}")
+    where = f"; {source}" if source else ""
+    print(f"{dataset} on {device}: {images}, input {data.input_size}x{data.input_size}{where}")
     print(recipe_line(cfg, device))
     env, rows, journal = collect_env(device), [], Journal(out / "rows.jsonl")
     for spec in specs:
