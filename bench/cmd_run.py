@@ -39,7 +39,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None, help="torch.compile")
     p.add_argument("--mode", help="comma list of infer,train")
     p.add_argument("--dataset", help=DATASETS_HELP)
-    p.add_argument("--data-dir", help="where datasets are found first, and cached (default: the cache)")
+    p.add_argument("--data-dir", help="where datasets are found first, and cached (default: $VGGABLATE_DATA or "
+                   "~/.cache/vggablate)")  # fmt: skip
     p.add_argument("--no-download", dest="download", action="store_false", default=None,
                    help="fail instead of downloading a missing data set (CIFAR, Fashion-MNIST)")  # fmt: skip
     p.add_argument("--epochs", type=positive_float, help="training budget in epochs")
