@@ -33,19 +33,6 @@ def sample_figure(samples: Samples, split: str = "train", rows: int = ROWS, cols
     return fig
 
 
-def clutter_grid(name: str = "clutter", split: str = "train", rows: int = ROWS, cols: int = COLS) -> Figure:
-    """Draw rows x cols images of a clutter data set's split, each titled with its label."""
-    from vggablate.clutter import parse_clutter
-
-    parse_clutter(name)  # a name that is not clutter's: one line, not another data set's grid
-    return sample_figure(dataset_samples(name, split, rows * cols), split, rows, cols)
-
-
-def clutter_grid_bytes(name: str = "clutter", split: str = "train") -> tuple[bytes, bytes]:
-    """Return the sample grid as (png, svg) bytes."""
-    return render(clutter_grid(name, split))
-
-
 def report_samples(frame: pd.DataFrame) -> list[tuple[str, str, bytes, bytes]]:
     """Return (name, caption, png, svg) of a sample grid for every data set the run trained on that can draw one."""
     if "dataset" not in frame or "kind" not in frame:
