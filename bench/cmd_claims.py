@@ -164,10 +164,6 @@ def report_claims(run_dir, label: str, quiet: bool, kernels_device: str | None =
     return finish(run_dir, quiet=True, sections=(section,))
 
 
-# Train-split sizes, for the estimate: digits' fixed 80% split of 1,797; CIFAR's 50,000; synthetic's 2,048.
-TRAIN_IMAGES = {"digits": 1437, "cifar10": 50000, "cifar100": 50000, "synthetic": 2048}
-
-
 def _changes(overrides: dict) -> bool:
     return any(v is not None for k, v in overrides.items() if k != "data_dir")
 
@@ -177,12 +173,10 @@ def _estimate(plan, recipe) -> float:
 
     if recipe is None or not plan.todo:
         return 0.0
-    from vggablate.clutter import is_clutter, parse_clutter
+    from vggablate.data.catalog import get_dataset
 
-    train_images, side = TRAIN_IMAGES.get(plan.cfg.dataset), 32
-    if is_clutter(plan.cfg.dataset):  # every train digit, placements times, on the canvas
-        params = parse_clutter(plan.cfg.dataset)
-        train_images, side = TRAIN_IMAGES["digits"] * params.placements, params.canvas
+    facts = get_dataset(plan.cfg.dataset).facts(plan.cfg.dataset)
+    train_images, side = facts.train_images, facts.input_size
     if train_images is None:
         return float("nan")  # an image folder's size is unknown before it is read
     steps = recipe.steps or int(recipe.epochs * train_images / recipe.batch_size)

@@ -71,6 +71,8 @@ def report(comparison, old_name: str, new_name: str, out: str | None) -> int:
 
     for warning in comparison.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    if comparison.kernels:
+        print(f"note: {comparison.kernels}", file=sys.stderr)
     text = to_markdown(comparison, old_name, new_name)
     print(text, end="")
     if out:

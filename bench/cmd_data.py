@@ -1,4 +1,4 @@
-"""``python -m bench data show NAME``: describe a built-in data set and write a sample grid of it."""
+"""``python -m bench data show NAME``: describe a data set and write a sample grid of it."""
 
 from __future__ import annotations
 
@@ -10,40 +10,48 @@ from pathlib import Path
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the data command."""
-    p = sub.add_parser("data", help="show a generated data set (clutter): sizes and a sample grid PNG")
+    p = sub.add_parser("data", help="show a data set (clutter, fashion-mnist): sizes and a sample grid PNG")
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION", parser_class=type(p))
     show = dsub.add_parser("show", help="write a 4x8 sample grid of a data set and print its sizes")
-    show.add_argument("name", help="clutter or clutter:canvas=64,patches=8 (keys: canvas, digit, patches, patch, "
-                      "placements, test_placements)")  # fmt: skip
-    show.add_argument("--out", default="clutter_samples.png", help="PNG to write (default clutter_samples.png)")
+    show.add_argument("name", help="clutter, clutter:canvas=64,patches=8 (keys: canvas, digit, patches, patch, "
+                      "placements, test_placements) or fashion-mnist")  # fmt: skip
+    show.add_argument("--out", help="PNG to write (default NAME_samples.png, e.g. clutter_samples.png)")
     show.add_argument("--split", choices=("train", "test"), default="train", help="which split to draw")
+    show.add_argument("--data-dir", help="where fashion-mnist is looked for first (then the cache, the system)")
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
-    """Build the data set, print its sizes and class counts, and write the sample grid."""
+    """Print the data set's sizes and where it is, and write the sample grid."""
+    from vggablate.data.catalog import ENTRIES, check_dataset
     from vggablate.errors import UsageError
 
     if getattr(args, "data_command", None) != "show":
         raise UsageError("data needs an action: python -m bench data show clutter")
-    from vggablate.clutter import is_clutter, make_clutter, parse_clutter
-
-    if not is_clutter(args.name):
-        raise UsageError(f"data show draws generated data sets: {args.name!r} is not one; use clutter[:key=value,...]")
-    params = parse_clutter(args.name)
-    start = time.perf_counter()
-    train, test = make_clutter(params)
-    built = time.perf_counter() - start
+    entry = check_dataset(args.name)
+    if entry.samples is None:
+        drawable = " or ".join(e.usage for e in ENTRIES if e.samples is not None)
+        raise UsageError(f"data show draws {drawable}: {args.name!r} has no sample reader")
+    source = entry.locate(args.name, args.data_dir)
+    if source is None:
+        raise UsageError(f"{args.name} is not here; `python -m bench run --dataset {args.name}` says how to get it")
     from vggablate.records import atomic_write_bytes
-    from vggablate.report.samples import clutter_grid_bytes
+    from vggablate.report.plots import render
+    from vggablate.report.samples import dataset_samples, sample_figure
 
-    png, _ = clutter_grid_bytes(params.name, args.split)
-    out = Path(args.out)
+    start = time.perf_counter()
+    samples = dataset_samples(args.name, args.split, data_dir=args.data_dir)
+    if samples is None:
+        raise UsageError(f"cannot read the first images of {args.name} in {source.where}")
+    built = time.perf_counter() - start
+    png, _ = render(sample_figure(samples, args.split))
+    out = Path(args.out or f"{entry.name}_samples.png")
     if out.parent != Path("."):
         out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out, png)
-    side = params.canvas
-    print(f"{params.name}: train {len(train.y)} and test {len(test.y)} images, 1x{side}x{side} uint8, "
-          f"10 classes, built in {built:.1f} s", file=sys.stderr)  # fmt: skip
+    facts, where = entry.facts(args.name), f"built in {built:.1f} s" if source.generated else f"from {source.where}"
+    side = facts.input_size
+    print(f"{entry.parse(args.name)}: train {facts.train_images} and test {facts.test_images} images, "
+          f"{facts.channels}x{side}x{side} uint8, {facts.classes} classes, {where}", file=sys.stderr)  # fmt: skip
     print(out)
     return 0

@@ -27,16 +27,18 @@ def main(args: argparse.Namespace) -> int:
     from bench.common import model_options
     from vggablate import resolve_spec
     from vggablate.data import default_workers
+    from vggablate.data.catalog import find_dataset, imagefolder_path
     from vggablate.evaluate import evaluate_weights, published_accuracy
     from vggablate.schema import resolve_device
 
     load_arch_files(args)
-    if not args.dataset.startswith("imagefolder:") or not args.dataset.split(":", 1)[1]:
+    entry = find_dataset(args.dataset)
+    if entry is None or entry.name != "imagefolder" or not args.dataset.partition(":")[2]:
         raise UsageError(f"eval needs --dataset imagefolder:PATH, got {args.dataset!r}")
     if args.workers is not None and args.workers < 0:
         raise UsageError(f"--workers must be >= 0, got {args.workers}")
     workers = default_workers() if args.workers is None else args.workers
-    folder = args.dataset.split(":", 1)[1]
+    folder = imagefolder_path(args.dataset)
     spec = resolve_spec(args.arch, **model_options(args))
     device = resolve_device(args.device)
     result = evaluate_weights(spec, args.weights, folder, device, args.batch_size, workers)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench.archs_arg import check_archs, split_archs
-from bench.common import HEAD_HELP, add_class_and_bn_options, positive_float, positive_int, split_list
+from bench.common import DATASETS_HELP, HEAD_HELP, add_class_and_bn_options, positive_float, positive_int, split_list
 from vggablate.errors import UsageError
 from vggablate.schema import HEADS, KINDS
 
@@ -38,11 +38,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None, help="torch.compile")
     p.add_argument("--mode", help="comma list of infer,train")
-    p.add_argument("--dataset", help="clutter[:canvas=N,...] (CPU default), digits, cifar10, cifar100, "
-                   "imagefolder:PATH or synthetic")  # fmt: skip
-    p.add_argument("--data-dir", help="where datasets are cached or found")
+    p.add_argument("--dataset", help=DATASETS_HELP)
+    p.add_argument("--data-dir", help="where datasets are found first, and cached (default: $VGGABLATE_DATA or "
+                   "~/.cache/vggablate)")  # fmt: skip
     p.add_argument("--no-download", dest="download", action="store_false", default=None,
-                   help="fail instead of downloading a missing data set (CIFAR)")  # fmt: skip
+                   help="fail instead of downloading a missing data set (CIFAR, Fashion-MNIST)")  # fmt: skip
     p.add_argument("--epochs", type=positive_float, help="training budget in epochs")
     p.add_argument("--seeds", type=positive_int, help="training runs per arch (default 1)")
     p.add_argument("--width", help="channel multiplier(s), comma list for a grid")
@@ -120,16 +120,17 @@ def main(args: argparse.Namespace) -> int:
     file_layer = read_sweep_file(args.config) if args.config else {}
     if args.archs:
         check_archs(args.archs, (*file_layer.get("arch_files", ()), *flags.get("arch_files", ())))
-    plan, cfg, trials, why = None, None, [], "as saved in the run folder"
+    plan, cfg, trials, why, source = None, None, [], "as saved in the run folder", None
     if args.resume:
         plan = _resume_plan(args, flags, file_layer)
     else:
         cfg, why = _new_config(args, flags, file_layer)
+        source = data_source(cfg)  # before the trials make the data ready (decompress, extract, download)
         trials = runner.resolve_trials(cfg)
     with executor_session(args):  # joined before the folder is made: an unreachable cluster leaves none
         plan = plan or runner.plan_new(cfg, args.out, trials)
         if not args.quiet:
-            _print_header(plan, why)
+            _print_header(plan, why, data_source(plan.cfg) if source is None else source)
         warn_about_timing(plan, args)
         if not runner.execute(plan, args.quiet, make_executor(args, plan.cfg.timeout_s)):
             return 130
@@ -144,7 +145,7 @@ def _resume_plan(args: argparse.Namespace, flags: dict, file_layer: dict) -> Pla
     saved = sweep.load_resume(args.resume)[1]
     given = None
     if set(flags) - {"name"} or args.config:
-        layers = [{"device": saved.device}, device_defaults(saved.device), file_layer, flags]
+        layers = [{"device": saved.device}, device_defaults(saved.device, saved.data_dir), file_layer, flags]
         given = with_name(build_config(layers), saved.name)
     return runner.plan_resume(args.resume, given, args.retry_errors)
 
@@ -155,7 +156,8 @@ def _new_config(args: argparse.Namespace, flags: dict, file_layer: dict) -> tupl
 
     requested = file_layer.get("device", "auto") if args.device == "auto" else args.device
     device, why = device_and_reason(requested, cuda_here=args.executor == "local")
-    defaults = {"device": device, **device_defaults(device, _cifar_available(flags, file_layer))}
+    data_dir = flags.get("data_dir") or file_layer.get("data_dir")
+    defaults = {"device": device, **device_defaults(device, data_dir)}
     cfg = build_config([defaults, file_layer, {**flags, "device": device}])
     return with_name(cfg, cfg.name or sweep.default_name(cfg)), why
 
@@ -238,14 +240,14 @@ def finish(run_dir: Path, quiet: bool, sections: tuple = ()) -> int:
     return 0
 
 
-def _cifar_available(flags: dict, file_layer: dict) -> bool:
-    from vggablate.data.sources import default_data_dir
+def data_source(cfg: SweepConfig) -> str:
+    """Say where the accuracy trials' data set comes from ('from PATH'; '' when generated or not trained)."""
+    from vggablate.data.catalog import source_phrase
 
-    root = Path(flags.get("data_dir") or file_layer.get("data_dir") or default_data_dir())
-    return (root / "cifar-10-batches-py" / "data_batch_1").exists()
+    return source_phrase(cfg.dataset, cfg.data_dir, cfg.download) if "accuracy" in cfg.metrics else ""
 
 
-def _print_header(plan: Plan, why: str) -> None:
+def _print_header(plan: Plan, why: str, source: str = "") -> None:
     from vggablate.sweepconfig import spec_overrides
     from vggablate.words import plural
 
@@ -268,7 +270,8 @@ def _print_header(plan: Plan, why: str) -> None:
         width = "the arch's width" if r.width is None else f"width {r.width:g}"
         if r.width is not None and r.narrow_from:
             width += f" for nets with a {r.narrow_from}+ channel conv"
-        lines.append(f"  accuracy: {cfg.dataset}, {plural(r.epochs, 'epoch')}, batch {r.batch_size}, lr {r.lr:g}, "
+        data = f"{cfg.dataset} {source}" if source else cfg.dataset
+        lines.append(f"  accuracy: {data}, {plural(r.epochs, 'epoch')}, batch {r.batch_size}, lr {r.lr:g}, "
                      f"{width}, {plural(cfg.seeds, 'seed')} (the trainer's defaults for {cfg.dataset} on "
                      f"{cfg.device})")  # fmt: skip
     lines.append(f"  {len(trials)} trials ({listing}); {len(plan.todo)} to run -> {plan.folder.path}")

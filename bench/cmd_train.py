@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench.common import add_model_options, load_arch_files, positive_float, positive_int
+from bench.common import DATASETS_HELP, add_model_options, load_arch_files, positive_float, positive_int
 from vggablate.errors import UsageError
 from vggablate.schema import SCHEDULE_ALIASES, SCHEDULES
 from vggablate.words import plural
@@ -25,11 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "train", help="train archs for a short budget; accuracy with multi-seed CIs", conflict_handler="resolve"
     )
     p.add_argument("arch", nargs="+", help="registered name(s) or cfg string(s)")
-    p.add_argument(
-        "--dataset",
-        help="clutter[:key=N,...] | digits | cifar10 | cifar100 | imagefolder:PATH | synthetic "
-        "(default: clutter on CPU)",
-    )
+    p.add_argument("--dataset", help=DATASETS_HELP)
     p.add_argument("--epochs", type=positive_float, help="budget in epochs (default per data set)")
     p.add_argument("--steps", type=positive_int, help="budget in optimizer steps (overrides --epochs)")
     p.add_argument("--seeds", type=positive_int, default=1, help="runs per arch, seeds 0..N-1 (default 1)")
@@ -40,7 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "onecycle: the old name of linear)")  # fmt: skip
     p.add_argument("--target-top1", type=positive_float, help="report the time to reach this test top-1 (percent)")
     p.add_argument("--device", default="auto", help="cpu | cuda | auto (default auto)")
-    p.add_argument("--data-dir", help="where CIFAR lives or is downloaded (default ~/.cache/vggablate)")
+    p.add_argument("--data-dir", help="where datasets are found first, and cached (default ~/.cache/vggablate)")
     p.add_argument("--no-download", action="store_true", help="fail instead of downloading a missing data set")
     p.add_argument("--out", help="output folder (default results/runs/<timestamp>-train)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -49,7 +45,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--width",
         type=positive_float,
         help="channel multiplier, applied to every net (default: on CPU, nets whose widest conv has 256+ "
-        "channels train at 0.125 on digits and 0.25 on cifar10, cifar100 and synthetic; other nets, CUDA "
+        "channels train at 0.125 on clutter, digits and fashion-mnist and 0.25 on cifar10, cifar100 and "
+        "synthetic; other nets, CUDA "
         "and image folders keep the arch's own width)",
     )
     p.set_defaults(func=main)
@@ -133,6 +130,7 @@ def main(args: argparse.Namespace) -> int:
     """Train each arch for each seed; print the runs and the per-arch statistics; write rows.jsonl."""
     from vggablate import resolve_spec
     from vggablate.data import load_dataset
+    from vggablate.data.catalog import default_dataset, source_phrase
     from vggablate.measure.env import collect_env
     from vggablate.records import Journal
     from vggablate.schema import resolve_device, utc_timestamp
@@ -143,15 +141,17 @@ def main(args: argparse.Namespace) -> int:
     if args.num_classes is not None:
         raise UsageError("--num-classes is set by the data set when training; leave it out")
     device = resolve_device(args.device)
-    dataset = args.dataset or ("cifar10" if device.startswith("cuda") else "clutter")
+    dataset = args.dataset or default_dataset(device, args.data_dir)
     cfg = _config(args, dataset, device)
     specs = [resolve_spec(a, batch_norm=args.batch_norm) for a in args.arch]
+    source = source_phrase(dataset, args.data_dir, not args.no_download)  # before loading decompresses it
     data = load_dataset(dataset, args.data_dir, download=not args.no_download, device=device)
     stamp = datetime.now(timezone.utc)
     out = Path(args.out or f"results/runs/{stamp:%Y%m%d-%H%M%S}-train")
     out.mkdir(parents=True, exist_ok=True)
     images = plural(data.num_train, "train image")
-    print(f"{dataset} on {device}: {images}, input {data.input_size}x{data.input_size}")
+    where = f"; {source}" if source else ""
+    print(f"{dataset} on {device}: {images}, input {data.input_size}x{data.input_size}{where}")
     print(recipe_line(cfg, device))
     env, rows, journal = collect_env(device), [], Journal(out / "rows.jsonl")
     for spec in specs:

@@ -6,8 +6,12 @@ import argparse
 import sys
 from typing import NoReturn
 
+from vggablate.data.catalog import defaults_phrase, list_datasets
 from vggablate.errors import UsageError
 from vggablate.schema import DEVICE_CHOICES, HEADS, PRECISIONS
+
+# The --dataset help of every command that trains: the catalog's names and per-device defaults.
+DATASETS_HELP = f"{' | '.join(list_datasets())} (default {defaults_phrase()})"
 
 
 class OneLineParser(argparse.ArgumentParser):

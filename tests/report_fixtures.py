@@ -43,6 +43,7 @@ ENV = {
     "env_cudnn": "90100",
     "env_device_name": "NVIDIA H100 80GB HBM3",
     "env_cpu": "Intel(R) Xeon(R) Platinum 8480+",
+    "env_cpu_capability": "AVX512",
     "env_threads": 16,
     "env_git_rev": "dacf0e3",
     "env_hostname": "gpu-node-07",

@@ -72,3 +72,19 @@ def test_a_trial_process_may_ask_torch(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_initialized", lambda: False)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda device: "from torch")
     assert env.device_name("cuda", start_cuda=True) == "from torch"
+
+
+def test_cpu_kernels_are_an_env_column_outside_the_trial_id():
+    from dataclasses import replace
+
+    from vggablate import get_arch
+    from vggablate.schema import ENV
+    from vggablate.trial import Trial, trial_id, trial_settings
+
+    columns = env.collect_env("cpu")
+    assert columns["env_cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert columns["env_cpu_capability"] and list(columns) == list(ENV)
+    # Where a figure was computed is recorded beside it, never hashed into what was measured:
+    # the same trial on another CPU has the same id, so runs on two machines can be compared.
+    trial = Trial(replace(get_arch("vgg11"), head="gap"), input_size=32)
+    assert not set(ENV) & set(trial_settings(trial)) and len(trial_id(trial)) == 16

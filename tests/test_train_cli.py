@@ -63,7 +63,7 @@ def test_train_help_states_the_width_default(capsys):
         main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     width = text.split("--width WIDTH ")[-1]
-    assert "(default 1)" not in width and "256+ channels train at 0.125 on digits" in width
+    assert "(default 1)" not in width and "256+ channels train at 0.125 on clutter, digits and fashion-mnist" in width
 
 
 def test_train_cli_reads_cifar_folder(tmp_path, capsys):

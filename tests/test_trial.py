@@ -12,7 +12,8 @@ IDENTITY = (
     "channels_last compile cudnn_benchmark mode batch_size seed dataset error error_type duration_s timestamp"
 ).split()
 ENV = (
-    "env_torch env_torchvision env_cuda env_cudnn env_device_name env_cpu env_threads env_git_rev env_hostname "
+    "env_torch env_torchvision env_cuda env_cudnn env_device_name env_cpu env_cpu_capability env_threads env_git_rev "
+    "env_hostname "
     "env_python env_platform env_loadavg_1m"
 ).split()
 FIGURES = {

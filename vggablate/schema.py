@@ -65,8 +65,8 @@ FIGURES = (
     "bandwidth_gbs_spec",
 )  # fmt: skip
 ENV = (
-    "env_torch", "env_torchvision", "env_cuda", "env_cudnn", "env_device_name", "env_cpu", "env_threads",
-    "env_git_rev", "env_hostname", "env_python", "env_platform", "env_loadavg_1m",
+    "env_torch", "env_torchvision", "env_cuda", "env_cudnn", "env_device_name", "env_cpu", "env_cpu_capability",
+    "env_threads", "env_git_rev", "env_hostname", "env_python", "env_platform", "env_loadavg_1m",
 )  # fmt: skip
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vggablate.archfile import load_arch_file, read_arch_file
-from vggablate.clutter import is_clutter, parse_clutter
+from vggablate.data.catalog import LoadOptions, check_dataset
 from vggablate.errors import UsageError
 from vggablate.executors import RowsCallback
 from vggablate.factory import resolve_spec
@@ -91,19 +91,12 @@ def train_config(cfg: SweepConfig) -> TrainConfig:
 
 
 def check_trials(cfg: SweepConfig, specs: list[ArchSpec]) -> None:
-    """Refuse, before any work, settings no trial could run with; make a CIFAR data set ready once."""
-    if "accuracy" in cfg.metrics and cfg.dataset.startswith("imagefolder:"):
-        from vggablate.data.folder import check_folder
-
-        check_folder(cfg.dataset.split(":", 1)[1])
-    if "accuracy" in cfg.metrics and is_clutter(cfg.dataset):
-        parse_clutter(cfg.dataset)  # bad parameters: one line here, not an error row per trial
-    if "accuracy" in cfg.metrics and cfg.dataset in ("cifar10", "cifar100"):
-        from vggablate.data.sources import cifar_dir, default_data_dir
-
-        # Here, not in each trial: a missing data set is one error before any folder is made, and
-        # the trials find it extracted instead of each downloading it.
-        cifar_dir(cfg.dataset, cfg.data_dir or default_data_dir(), download=cfg.download)
+    """Refuse, before any work, settings no trial could run with; make the data set ready once."""
+    if "accuracy" in cfg.metrics:
+        # Here, not in each trial: bad parameters or a missing data set are one error before any
+        # folder is made, and the trials find the files extracted or decompressed, none downloading.
+        options = LoadOptions(cfg.data_dir, cfg.download)
+        check_dataset(cfg.dataset).prepare(cfg.dataset, options)
     if {"params", "macs", "latency", "memory", "layers"} & set(cfg.metrics):
         for spec in specs:
             try:

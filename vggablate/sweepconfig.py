@@ -32,7 +32,7 @@ class SweepConfig:
     channels_last: bool = False
     compile: bool = False
     modes: tuple[str, ...] = ("infer",)
-    dataset: str = "digits"
+    dataset: str = "digits"  # a bare config's; a run's default is the catalog's, via device_defaults
     epochs: float | None = None  # None: the trainer's default for the data set and device
     seeds: int = 1
     widths: tuple[float, ...] = ()  # empty: each arch's own width (and the trainer's default)
@@ -47,16 +47,17 @@ class SweepConfig:
     name: str = ""
 
 
-def device_defaults(device: str, cifar_available: bool = False) -> dict[str, Any]:
+def device_defaults(device: str, data_dir: str | None = None) -> dict[str, Any]:
     """Return the defaults that depend on the device: laptop-sized on CPU, GPU-sized on CUDA."""
+    from vggablate.data.catalog import default_dataset
+
+    dataset = default_dataset(device, data_dir)  # the catalog's DEFAULTS: the first one here
     if device == "cuda":
         return {"batch_sizes": (1, 32, 128), "precisions": ("bf16",), "channels_last": True,
-                "modes": MODES, "dataset": "cifar10" if cifar_available else "digits",
-                "latency_budget_s": 2.0}  # fmt: skip
-    # CPU: one image at a time, both modes, the cluttered digits (plain digits is at its ceiling):
-    # `run --archs vgg11,vgg16` < 150 s on 2 cores (docs/benchmarks.md).
+                "modes": MODES, "dataset": dataset, "latency_budget_s": 2.0}  # fmt: skip
+    # CPU: one image at a time, both modes; `run --archs vgg11,vgg16` < 150 s on 2 cores (docs/benchmarks.md).
     return {"batch_sizes": (1,), "precisions": ("fp32",), "channels_last": False, "modes": MODES,
-            "dataset": "clutter", "latency_budget_s": 1.5}  # fmt: skip
+            "dataset": dataset, "latency_budget_s": 1.5}  # fmt: skip
 
 
 _TUPLE_FIELDS = {"archs": str, "metrics": str, "batch_sizes": int, "precisions": str, "modes": str,

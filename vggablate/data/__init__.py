@@ -1,28 +1,41 @@
 """Data sets and the device-resident loader.
 
-``load_dataset(name, data_dir)`` returns a TensorData (clutter, digits, cifar10, cifar100, synthetic:
-uint8 tensors, moved to the device by the caller) or a FolderData (``imagefolder:PATH``,
-streamed through DataLoaders).
+``load_dataset(name, data_dir)`` returns a TensorData (clutter, digits, fashion-mnist, cifar10,
+cifar100, synthetic: uint8 tensors, moved to the device by the caller) or a FolderData
+(``imagefolder:PATH``, streamed through DataLoaders). Which names exist, and what each one is,
+lives in one place: ``vggablate.data.catalog``.
+
+The torch-using names are imported on first use (PEP 562), so that the catalog, which the
+torch-free report layer reads, can be imported without torch.
 """
 
 from __future__ import annotations
 
-from vggablate.clutter import is_clutter
-from vggablate.data.base import FolderData, TensorData, channel_stats, default_workers
-from vggablate.data.folder import eval_transform, load_folder
-from vggablate.data.loader import DeviceLoader, StreamLoader, random_crop, random_flip
-from vggablate.data.sources import (
-    CIFAR,
-    default_data_dir,
-    load_cifar,
-    load_clutter,
-    load_digits_data,
-    load_synthetic,
-)
-from vggablate.errors import UsageError
+import importlib
+from typing import TYPE_CHECKING, Any
 
-DATASETS = ("clutter[:key=N,...]", "digits", "cifar10", "cifar100", "imagefolder:PATH", "synthetic")
-Dataset = TensorData | FolderData
+if TYPE_CHECKING:
+    from vggablate.data.base import FolderData, TensorData
+
+# Where each lazily imported name lives.
+_LAZY = {
+    "FolderData": "base",
+    "TensorData": "base",
+    "channel_stats": "base",
+    "default_workers": "base",
+    "eval_transform": "folder",
+    "load_folder": "folder",
+    "DeviceLoader": "loader",
+    "StreamLoader": "loader",
+    "random_crop": "loader",
+    "random_flip": "loader",
+    "CIFAR": "sources",
+    "default_data_dir": "sources",
+    "load_cifar": "sources",
+    "load_clutter": "sources",
+    "load_digits_data": "sources",
+    "load_synthetic": "sources",
+}
 
 
 def load_dataset(
@@ -34,43 +47,20 @@ def load_dataset(
     synthetic_shape: tuple[int, int, int] = (3, 32, 32),
     num_classes: int = 10,
     workers: int | None = None,
-) -> Dataset:
+) -> TensorData | FolderData:
     """Load a data set by name; in-memory ones come back on ``device``, image folders stream through workers."""
-    if name.startswith("imagefolder:"):
-        path = name.split(":", 1)[1]
-        if not path:
-            raise UsageError("imagefolder needs a path: --dataset imagefolder:PATH (with train/ and val/)")
-        return load_folder(path, workers=workers)
-    if name == "digits":
-        data = load_digits_data()
-    elif is_clutter(name):
-        data = load_clutter(name)
-    elif name == "synthetic":
-        data = load_synthetic(synthetic_shape, num_classes)
-    elif name in CIFAR:
-        data = load_cifar(name, data_dir or default_data_dir(), download)
-    else:
-        raise UsageError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-    return data.to(device)
+    from vggablate.data.base import TensorData
+    from vggablate.data.catalog import LoadOptions, get_dataset
+
+    options = LoadOptions(data_dir, download, workers, synthetic_shape, num_classes)
+    data = get_dataset(name).load(name, options)
+    return data.to(device) if isinstance(data, TensorData) else data
 
 
-__all__ = [
-    "DATASETS",
-    "Dataset",
-    "DeviceLoader",
-    "FolderData",
-    "StreamLoader",
-    "TensorData",
-    "channel_stats",
-    "default_data_dir",
-    "default_workers",
-    "eval_transform",
-    "load_cifar",
-    "load_clutter",
-    "load_dataset",
-    "load_digits_data",
-    "load_folder",
-    "load_synthetic",
-    "random_crop",
-    "random_flip",
-]
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"vggablate.data.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'vggablate.data' has no attribute {name!r}")
+
+
+__all__ = ["load_dataset", *_LAZY]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import pickle
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import torch.nn.functional as F
 
 from vggablate.data.base import TensorData, channel_stats
 from vggablate.data.download import FETCH_ERRORS, cause, download, extract
+from vggablate.data.paths import default_data_dir  # noqa: F401  (re-exported: its old home)
 from vggablate.errors import UsageError
 from vggablate.words import plural
 
@@ -178,8 +178,3 @@ def load_cifar(name: str, data_dir: str, download: bool = False) -> TensorData:
         raise UsageError(f"{str(folder)!r}: labels outside 0-{info['classes'] - 1}; is this {name}?")
     mean, std = channel_stats(trx)
     return TensorData(name, trx, tr_y, tex, te_y, info["classes"], mean, std, crop_pad=CIFAR_PAD, flip=True)
-
-
-def default_data_dir() -> str:
-    """Return the cache folder for downloaded data sets ($VGGABLATE_DATA or ~/.cache/vggablate)."""
-    return os.environ.get("VGGABLATE_DATA") or str(Path.home() / ".cache" / "vggablate")

@@ -14,7 +14,7 @@ import torch
 
 
 def collect_env(device: str = "cpu", start_cuda: bool = False) -> dict:
-    """Return the env_* columns: library versions, device and CPU names, threads, git revision, host, load.
+    """Return the env_* columns: library versions, device, CPU and its kernels, threads, git revision, host, load.
 
     ``start_cuda``: a trial process that will use CUDA anyway may ask torch for the card's name;
     any other process (a sweep's parent) asks nvidia-smi, so as not to hold a CUDA context.
@@ -27,6 +27,9 @@ def collect_env(device: str = "cpu", start_cuda: bool = False) -> dict:
         "env_cudnn": torch.backends.cudnn.version() if cuda else None,
         "env_device_name": device_name(device, start_cuda) if device.startswith("cuda") and cuda else cpu_name(),
         "env_cpu": cpu_name(),
+        # The SIMD kernels torch dispatches to on this CPU (AVX2, AVX512, ...): with the CPU model,
+        # what decides whether two CPU runs can agree bit for bit (README, "Reproducibility").
+        "env_cpu_capability": cpu_capability(),
         "env_threads": torch.get_num_threads(),
         "env_git_rev": git_revision(),
         "env_hostname": socket.gethostname(),
@@ -87,6 +90,14 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def cpu_capability() -> str | None:
+    """Return the CPU kernel set torch dispatches to (torch.backends.cpu.get_cpu_capability()); None if unknown."""
+    try:
+        return torch.backends.cpu.get_cpu_capability()
+    except (AttributeError, RuntimeError):  # older torch builds lack it
+        return None
 
 
 @functools.lru_cache(maxsize=1)

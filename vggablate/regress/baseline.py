@@ -39,8 +39,11 @@ MACHINE_FIELDS = {"device_name": "env_device_name", "cpu": "env_cpu", "threads":
 # Reported beside a comparison: a torch or driver upgrade is what a gate is for, not a reason to refuse.
 SOFTWARE_FIELDS = {
     "torch": "env_torch", "torchvision": "env_torchvision", "cuda": "env_cuda", "cudnn": "env_cudnn",
-    "python": "env_python", "platform": "env_platform", "git_rev": "env_git_rev",
+    "cpu_capability": "env_cpu_capability", "python": "env_python", "platform": "env_platform",
+    "git_rev": "env_git_rev",
 }  # fmt: skip
+# What picks the kernels a figure came from: two runs agree bit for bit only where all of these match.
+KERNEL_FIELDS = ("cpu", "cpu_capability", "cudnn")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from vggablate.errors import UsageError
-from vggablate.regress.baseline import COUNT_METRICS, LATENCY_METRIC, MEMORY_METRICS, Baseline, Entry
+from vggablate.regress.baseline import (
+    COUNT_METRICS,
+    KERNEL_FIELDS,
+    LATENCY_METRIC,
+    MEMORY_METRICS,
+    Baseline,
+    Entry,
+)
 from vggablate.regress.noise import LatencyChange, LatencyRule, compare_latency
 
 FAILING = ("regressed", "failed")
@@ -67,6 +74,7 @@ class Comparison:
     results: tuple[MetricResult, ...]
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    kernels: str = ""  # the CPU, its kernel set or cuDNN differ: figures agree only statistically
 
     @property
     def regressed(self) -> bool:
@@ -86,7 +94,19 @@ def compare(old: Baseline, new: Baseline, cfg: CompareConfig = CompareConfig()) 
     results: list[MetricResult] = []
     for label in sorted(old.entries):
         results += _compare_entry(label, old.entries[label], new.entries[label], cfg, latency_ok)
-    return Comparison(tuple(results), tuple(warnings), tuple(notes))
+    return Comparison(tuple(results), tuple(warnings), tuple(notes), kernel_note(old, new))
+
+
+def kernel_note(old: Baseline, new: Baseline) -> str:
+    """Say when the two sides ran on different kernels (CPU, its SIMD kernel set, cuDNN); '' when not known to."""
+    a, b = {**old.machine, **old.software}, {**new.machine, **new.software}
+    # Only where both sides recorded a field: a baseline saved before env_cpu_capability existed says nothing.
+    diff = [f"{k} {a[k]} -> {b[k]}" for k in KERNEL_FIELDS if a.get(k) is not None and b.get(k) is not None
+            and str(a[k]) != str(b[k])]  # fmt: skip
+    if not diff:
+        return ""
+    return (f"different kernels ({'; '.join(diff)}): figures computed on them agree only statistically, "
+            "not bit for bit (README, Reproducibility)")  # fmt: skip
 
 
 def check_comparable(old: Baseline, new: Baseline) -> None:
@@ -138,7 +158,7 @@ def _environment(old: Baseline, new: Baseline) -> tuple[list[str], list[str]]:
         warnings.append("no machine fingerprint on one side; latency is compared only with --force")
     notes = [f"{k} {old.software.get(k)} -> {new.software.get(k)}"
              for k in sorted(set(old.software) | set(new.software))
-             if k != "git_rev" and old.software.get(k) != new.software.get(k)]  # fmt: skip
+             if k not in ("git_rev", "cpu_capability") and old.software.get(k) != new.software.get(k)]  # fmt: skip
     return warnings, notes
 
 

@@ -13,7 +13,8 @@ def to_markdown(comparison: Comparison, old_name: str, new_name: str) -> str:
     lines = [f"## Regression check: `{old_name}` -> `{new_name}`", ""]
     lines += [f"> warning: {w}" for w in comparison.warnings]
     lines += [f"> software: {n}" for n in comparison.notes]
-    if comparison.warnings or comparison.notes:
+    lines += [f"> note: {comparison.kernels}"] if comparison.kernels else []
+    if comparison.warnings or comparison.notes or comparison.kernels:
         lines.append("")
     lines += ["| metric | setting | old | new | change | status |", "|---|---|---:|---:|---:|---|"]
     lines += [_row(r) for r in comparison.results]

@@ -45,8 +45,11 @@ def run_header(frame: pd.DataFrame) -> dict[str, str]:
         "date": date,
         "device": device,
         "cpu": "" if cpu == device else cpu,  # a CPU run's device is the CPU: name it once
+        # The kernels the figures came from: runs agree bit for bit only where these match (README).
+        "cpu kernels": _first(frame, "env_cpu_capability"),
         "torch": _first(frame, "env_torch"),
         "cuda": _first(frame, "env_cuda"),
+        "cudnn": _first(frame, "env_cudnn"),
         "git rev": _first(frame, "env_git_rev"),
         "host": _first(frame, "env_hostname"),
         "rows": f"{len(frame)} ({errors} failed)",
