@@ -14,10 +14,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vggablate.archfile import load_arch_file, read_arch_file
+from vggablate.clutter import check_fits as clutter_fits
 from vggablate.clutter import is_clutter, parse_clutter
 from vggablate.errors import UsageError
 from vggablate.executors import RowsCallback
 from vggablate.factory import resolve_spec
+from vggablate.names import safe_stem
+from vggablate.outputs import check_parent_folder, confine
 from vggablate.records import Journal, atomic_write_text, done_trial_ids, read_rows
 from vggablate.registry import is_registered, list_archs
 from vggablate.spec import ArchSpec, check_input_size, looks_like_cfg
@@ -97,7 +100,7 @@ def check_trials(cfg: SweepConfig, specs: list[ArchSpec]) -> None:
 
         check_folder(cfg.dataset.split(":", 1)[1])
     if "accuracy" in cfg.metrics and is_clutter(cfg.dataset):
-        parse_clutter(cfg.dataset)  # bad parameters: one line here, not an error row per trial
+        clutter_fits(parse_clutter(cfg.dataset))  # bad parameters or size: one line here, not an error row per trial
     if "accuracy" in cfg.metrics and cfg.dataset in ("cifar10", "cifar100"):
         from vggablate.data.sources import cifar_dir, default_data_dir
 
@@ -125,16 +128,15 @@ class RunFolder:
 
 
 def new_run_folder(out: str | Path, name: str) -> RunFolder:
-    """Create ``OUT/<timestamp>-<name>/``; refuse an output path that is a file."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"output folder {str(out)!r} is a file; give a folder with --out")
+    """Create ``OUT/<timestamp>-<name>/``; refuse an --out that is a file, or lies in a run folder."""
+    out = check_parent_folder(out)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path = out / f"{stamp}-{name}"
     n = 1
     while path.exists():  # two runs in the same second get distinct folders
         n += 1
         path = out / f"{stamp}-{name}-{n}"
+    confine(out, path)  # the name follows names.py's rule; the resolved path is checked as well
     try:
         path.mkdir(parents=True)
     except OSError as exc:
@@ -145,8 +147,7 @@ def new_run_folder(out: str | Path, name: str) -> RunFolder:
 def default_name(cfg: SweepConfig) -> str:
     """Name a run after its archs (shortened), for the folder name."""
     text = "_".join(a.replace(",", "-").replace("*", "x") for a in cfg.archs)
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in text)
-    return safe[:40].strip("-_") or "run"
+    return safe_stem(text)  # names.py's rule, as for a --name given
 
 
 def write_run_files(folder: RunFolder, cfg: SweepConfig, env: dict) -> None:
