@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -26,11 +25,13 @@ def main(args: argparse.Namespace) -> int:
 
     if getattr(args, "data_command", None) != "show":
         raise UsageError("data needs an action: python -m bench data show clutter")
+    from bench.common import check_output_file
     from vggablate.clutter import is_clutter, make_clutter, parse_clutter
 
     if not is_clutter(args.name):
         raise UsageError(f"data show draws generated data sets: {args.name!r} is not one; use clutter[:key=value,...]")
     params = parse_clutter(args.name)
+    out = check_output_file(args.out)  # a folder, a path below a file: one line before the data is built
     start = time.perf_counter()
     train, test = make_clutter(params)
     built = time.perf_counter() - start
@@ -38,9 +39,10 @@ def main(args: argparse.Namespace) -> int:
     from vggablate.report.samples import clutter_grid_bytes
 
     png, _ = clutter_grid_bytes(params.name, args.split)
-    out = Path(args.out)
-    if out.parent != Path("."):
+    try:
         out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create folder {str(out.parent)!r}: {exc.strerror}") from None
     atomic_write_bytes(out, png)
     side = params.canvas
     print(f"{params.name}: train {len(train.y)} and test {len(test.y)} images, 1x{side}x{side} uint8, "
