@@ -46,8 +46,9 @@ def check_name(name: object, what: str = "name", example: str = "kernels_bs8") -
     """Return the name when it follows the rule; else raise UsageError saying what to use."""
     problem = name_problem(name)
     if problem:
-        raise UsageError(f"{what} {name!r} {problem}; it becomes a folder name: use letters, digits and "
-                         f"{' '.join(NAME_CHARS)} (not first: . -), e.g. {example}")  # fmt: skip
+        shown = repr(name) if len(repr(name)) <= 60 else repr(name)[:57] + "..."  # one readable line
+        raise UsageError(f"{what} {shown} {problem}; it becomes a folder name: use letters, digits and "
+                         f"{' '.join(NAME_CHARS)}, not starting with . or -, e.g. {example}")  # fmt: skip
     return name  # type: ignore[return-value]  # name_problem checked it is a str
 
 
