@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from bench.cmd_compare import add_rule_options, latency_rule, report
-from bench.common import add_model_options, model_options, positive_int
+from bench.common import add_model_options, model_options, nonnegative_int, number_type, positive_int, threads_type
 from vggablate.schema import DEVICES, MODES
 
 
@@ -16,22 +16,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--archs", required=True, help="comma list of registered archs (or one cfg string)")
     p.add_argument("--a", required=True, metavar="REV_OR_ENV", help="baseline: a git revision, a python path or '.'")
     p.add_argument("--b", required=True, metavar="REV_OR_ENV", help="candidate: a git revision, a python path or '.'")
-    p.add_argument("--rounds", type=positive_int, default=10, help="interleaved rounds, a fresh process each (10)")
-    p.add_argument("--samples", type=positive_int, default=10, help="timed steps per side and round (10)")
-    p.add_argument("--warmup", type=int, default=3, help="untimed steps per process (3)")
+    p.add_argument("--rounds", type=_count(10_000), default=10, help="interleaved rounds, a fresh process each (10)")
+    p.add_argument("--samples", type=_count(1_000_000), default=10, help="timed steps per side and round (10)")
+    p.add_argument("--warmup", type=nonnegative_int, default=3, help="untimed steps per process (3)")
     p.add_argument("--batch-size", type=positive_int, default=1)
     p.add_argument("--input-size", type=positive_int, default=224)
     p.add_argument("--mode", choices=MODES, default="infer")
     p.add_argument("--device", choices=DEVICES, default="cpu")
     p.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32")
     p.add_argument("--channels-last", action="store_true")
-    p.add_argument("--threads", type=positive_int, help="torch intra-op threads (default: torch's; 1 is steadiest)")
+    p.add_argument("--threads", type=threads_type, help="torch intra-op threads (default: torch's; 1 is steadiest)")
     add_model_options(p)
     add_rule_options(p)
     p.add_argument("--save-dir", metavar="DIR", help="also write the pooled samples as DIR/a.json and DIR/b.json")
     p.add_argument("--out", metavar="FILE.md", help="also write the table to this file")
     p.add_argument("--quiet", action="store_true", help="no per-round progress")
     p.set_defaults(func=main)
+
+
+def _count(maximum: int):  # noqa: ANN202 (an argparse type)
+    return number_type(integer=True, minimum=1, exclusive_min=False, maximum=maximum)
 
 
 def _progress(rounds: int, quiet: bool):
@@ -52,9 +56,15 @@ def main(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bench.cmd_run import split_archs
+    from bench.common import check_output_file
     from vggablate.regress import CompareConfig, compare, save
     from vggablate.regress.ab import ABConfig, open_side, run_ab
 
+    if args.out:  # outputs checked before the two code states are opened and timed
+        check_output_file(args.out)
+    if args.save_dir:  # a file where the folder should be fails as the parent of a.json
+        for name in ("a.json", "b.json"):
+            check_output_file(Path(args.save_dir) / name, "--save-dir")
     options = tuple((k, v) for k, v in model_options(args).items() if v is not None)
     cfg = ABConfig(archs=tuple(split_archs(args.archs)), options=options, rounds=args.rounds, samples=args.samples,
                    warmup=args.warmup, batch_size=args.batch_size, input_size=args.input_size, mode=args.mode,

@@ -23,9 +23,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def main_save(args: argparse.Namespace) -> int:
     """Read the run folder, keep the gated figures, write the baseline atomically."""
+    from bench.common import check_output_file
     from vggablate.errors import UsageError
     from vggablate.regress import load, save
 
+    check_output_file(args.to, "--to", inputs=(args.run_dir,))  # before the run is read
     baseline = load(args.run_dir)
     if not baseline.entries:
         raise UsageError(f"{args.run_dir}: no counts, memory or latency rows to keep")
@@ -40,9 +42,11 @@ def main_save(args: argparse.Namespace) -> int:
 
 def main_deterministic(args: argparse.Namespace) -> int:
     """Recompute params, MACs and analytic memory and write them as the CI baseline."""
+    from bench.common import check_output_file
     from vggablate.regress import save
     from vggablate.regress.deterministic import deterministic_baseline
 
+    check_output_file(args.to, "--to")
     baseline = deterministic_baseline()
     path = save(baseline, args.to)
     print(f"baseline: {len(baseline.entries)} deterministic setting(s) -> {path}")

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench.claims_stable import is_search_folder
-from bench.common import positive_float, positive_int
+from bench.common import check_parent_folder, epochs_type, positive_float, seeds_type
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,8 +21,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--claims", help="comma list of accuracy claims to run: shallow_5x5, depth, lrn, one_by_one "
                    "(default: all, except --budget cpu: shallow_5x5,depth; the cost and static claims are always "
                    "judged)")  # fmt: skip
-    p.add_argument("--epochs", type=positive_float, help="override the budget's epochs")
-    p.add_argument("--seeds", type=positive_int, help="override the budget's seeds per arch (with --resume: "
+    p.add_argument("--epochs", type=epochs_type, help="override the budget's epochs")
+    p.add_argument("--seeds", type=seeds_type, help="override the budget's seeds per arch (with --resume: "
                    "add seeds up to N)")  # fmt: skip
     p.add_argument("--dataset", help="override the budget's data set")
     p.add_argument("--width", type=positive_float, help="train every arch at this width")
@@ -65,6 +65,8 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError("--retry-errors reruns the failed trials of a run folder: give it with --resume DIR")
     if (args.max_epochs or args.max_minutes) and not args.until_stable:
         raise UsageError("--max-epochs and --max-minutes cap an --until-stable search: add --until-stable")
+    if not args.resume:
+        check_parent_folder(args.out)  # a file, or an existing run folder, refused before anything is made
     if args.until_stable or (args.resume and is_search_folder(args.resume)):
         return _until_stable(args)
     saved = sweep.load_resume(args.resume)[1] if args.resume else None
@@ -77,7 +79,7 @@ def main(args: argparse.Namespace) -> int:
     overrides = {"epochs": args.epochs, "seeds": args.seeds, "dataset": args.dataset, "data_dir": args.data_dir,
                  "widths": (args.width,) if args.width else None}  # fmt: skip
     if saved is not None:
-        if args.claims:
+        if args.claims is not None:
             raise UsageError("--claims cannot change a claims run folder's selection; start a new run")
         # More seeds run just the new trials; anything else would invalidate the trials done.
         grow = _changes(overrides)
@@ -87,7 +89,8 @@ def main(args: argparse.Namespace) -> int:
             else runner.plan_resume(args.resume, retry_errors=args.retry_errors)
         )
     else:
-        selected = choice_list(args.claims, ACCURACY_CLAIM_IDS, "claim") if args.claims else None
+        # `--claims ''` is an empty list, refused by choice_list: not "every claim".
+        selected = choice_list(args.claims, ACCURACY_CLAIM_IDS, "claim") if args.claims is not None else None
         plan = runner.plan_new(claims_config(budget, overrides, selected), args.out)
     recipe = next((t.train for t in plan.trials if t.kind == "accuracy"), None)
     label = budget_label(plan.cfg, recipe)
@@ -104,7 +107,22 @@ def main(args: argparse.Namespace) -> int:
         print(f"  trained in {(time.perf_counter() - start) / 60:.1f} min", file=sys.stderr)
     status = report_claims(plan.folder.path, label, args.quiet, plan.cfg.device if args.kernels else None)
     # The verdicts are written either way; failed training runs still make the command fail.
-    return status or report_failures(plan, "claims --resume {path} --retry-errors")
+    status = status or report_failures(plan, "claims --resume {path} --retry-errors")
+    if not status and not _judged(plan.folder.path):  # e.g. every net out of memory: no claim had data
+        print(f"no accuracy claim was decided: none had top-1 on both sides; see {plan.folder.path / 'claims.md'}",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    return status
+
+
+def _judged(run_dir) -> bool:
+    """Say whether any accuracy claim had runs on both sides to judge (its verdict may be inconclusive)."""
+    from vggablate.claims import accuracy_claims
+    from vggablate.claims_run import top1_by_seed
+    from vggablate.records import read_rows
+
+    journal = run_dir / "rows.jsonl"
+    return journal.is_file() and bool(accuracy_claims(top1_by_seed(read_rows(journal)), "")[0])
 
 
 def _until_stable(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.common import positive_float, positive_int
+from bench.common import check_output_file, number_type, positive_float
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -28,11 +28,18 @@ def add_rule_options(p: argparse.ArgumentParser) -> None:
     """Add the latency rule's options (shared with `bench ab`)."""
     p.add_argument("--min-effect", type=positive_float, default=10.0, metavar="PCT",
                    help="smallest latency change (percent) that can fail (default 10)")  # fmt: skip
-    p.add_argument("--quantile", type=float, default=0.10,
+    p.add_argument("--quantile", type=number_type(maximum=1), default=0.10,
                    help="latency quantile compared (default 0.10, robust to busy runners; 0.5: medians)")  # fmt: skip
-    p.add_argument("--level", type=float, default=0.95, help="confidence level of the latency CI (default 0.95)")
-    p.add_argument("--resamples", type=positive_int, default=2000, help="bootstrap resamples (default 2000)")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument(
+        "--level",
+        type=number_type(minimum=0.5, exclusive_min=False, maximum=1),
+        default=0.95,
+        help="confidence level of the latency CI (default 0.95)",
+    )
+    p.add_argument("--resamples", type=number_type(integer=True, minimum=1, exclusive_min=False, maximum=10**7),
+                   default=2000, help="bootstrap resamples (default 2000)")  # fmt: skip
+    p.add_argument("--seed", type=number_type(integer=True, minimum=0, exclusive_min=False, maximum=2**32 - 1),
+                   default=0, help="bootstrap seed (default 0)")  # fmt: skip
 
 
 def latency_rule(args: argparse.Namespace):
@@ -50,6 +57,7 @@ def latency_rule(args: argparse.Namespace):
 
 def _thresholds(items: list[str]) -> tuple[tuple[str, float], ...]:
     from vggablate.errors import UsageError
+    from vggablate.numbers import parse_float
     from vggablate.regress.baseline import MEMORY_METRICS
 
     out: dict[str, float] = {}
@@ -58,9 +66,12 @@ def _thresholds(items: list[str]) -> tuple[tuple[str, float], ...]:
         if metric not in MEMORY_METRICS:
             raise UsageError(f"--mem-threshold-for: unknown metric {metric!r}; choose from {', '.join(MEMORY_METRICS)}")
         try:
-            out[metric] = float(pct) / 100
+            value = parse_float(pct)
         except ValueError:
-            raise UsageError(f"--mem-threshold-for needs METRIC=PCT, got {item!r}") from None
+            raise UsageError(f"--mem-threshold-for needs METRIC=PCT with a finite PCT, got {item!r}") from None
+        if value <= 0:
+            raise UsageError(f"--mem-threshold-for: PCT must be > 0, got {item!r}")
+        out[metric] = value / 100
     return tuple(out.items())
 
 
@@ -84,6 +95,8 @@ def main(args: argparse.Namespace) -> int:
     """Load both sides, compare, print the table; exit 1 on a regression, 2 on unusable input."""
     from vggablate.regress import CompareConfig, compare, load
 
+    if args.out:  # a folder, a path below a file, one of the two inputs: refused before they are read
+        check_output_file(args.out, "--out", inputs=(args.baseline, args.current))
     cfg = CompareConfig(
         allow_count_change=args.allow_count_change,
         mem_threshold=args.mem_threshold / 100,

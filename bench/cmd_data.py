@@ -28,6 +28,9 @@ def main(args: argparse.Namespace) -> int:
 
     if getattr(args, "data_command", None) != "show":
         raise UsageError("data needs an action: python -m bench data show clutter")
+    from bench.common import check_output_file
+    from vggablate.data.catalog import LoadOptions
+
     entry = check_dataset(args.name)
     if entry.samples is None:
         drawable = " or ".join(e.usage for e in ENTRIES if e.samples is not None)
@@ -35,6 +38,9 @@ def main(args: argparse.Namespace) -> int:
     source = entry.locate(args.name, args.data_dir)
     if source is None:
         raise UsageError(f"{args.name} is not here; `python -m bench run --dataset {args.name}` says how to get it")
+    # A folder, a path below a file: one line before the data is built.
+    out = check_output_file(Path(args.out or f"{entry.name}_samples.png"))
+    entry.prepare(args.name, LoadOptions(args.data_dir, False))  # a clutter set too large for memory: refused here
     from vggablate.records import atomic_write_bytes
     from vggablate.report.plots import render
     from vggablate.report.samples import dataset_samples, sample_figure
@@ -45,9 +51,10 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot read the first images of {args.name} in {source.where}")
     built = time.perf_counter() - start
     png, _ = render(sample_figure(samples, args.split))
-    out = Path(args.out or f"{entry.name}_samples.png")
-    if out.parent != Path("."):
+    try:
         out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create folder {str(out.parent)!r}: {exc.strerror}") from None
     atomic_write_bytes(out, png)
     facts, where = entry.facts(args.name), f"built in {built:.1f} s" if source.generated else f"from {source.where}"
     side = facts.input_size

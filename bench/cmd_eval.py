@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench.common import add_model_options, load_arch_files, positive_int
+from bench.common import add_model_options, load_arch_files, number_type, positive_int
 from vggablate.errors import UsageError
 from vggablate.words import plural
 
@@ -17,7 +17,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", required=True, help="imagefolder:PATH, with PATH/val/<class>/*.JPEG")
     p.add_argument("--device", default="auto", help="cpu | cuda | auto (default auto)")
     p.add_argument("--batch-size", type=positive_int, default=64, help="evaluation batch size (default 64)")
-    p.add_argument("--workers", type=int, help="DataLoader workers (default: 4, or the CPUs available if fewer)")
+    p.add_argument(
+        "--workers",
+        type=number_type(integer=True, minimum=0, exclusive_min=False, maximum=1024),
+        help="DataLoader workers (default: 4, or the CPUs available if fewer)",
+    )
     add_model_options(p)
     p.set_defaults(func=main)
 
@@ -29,6 +33,7 @@ def main(args: argparse.Namespace) -> int:
     from vggablate.data import default_workers
     from vggablate.data.catalog import find_dataset, imagefolder_path
     from vggablate.evaluate import evaluate_weights, published_accuracy
+    from vggablate.memcheck import check_model_fits
     from vggablate.schema import resolve_device
 
     load_arch_files(args)
@@ -41,6 +46,7 @@ def main(args: argparse.Namespace) -> int:
     folder = imagefolder_path(args.dataset)
     spec = resolve_spec(args.arch, **model_options(args))
     device = resolve_device(args.device)
+    check_model_fits(spec, 224, args.batch_size, "infer", "fp32", device)  # the eval transform's 224x224 crops
     result = evaluate_weights(spec, args.weights, folder, device, args.batch_size, workers)
     top5 = "-" if result.top5 is None else f"{result.top5:.3f}%"
     images = plural(result.num_images, "image")

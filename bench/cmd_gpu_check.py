@@ -13,7 +13,7 @@ import argparse
 import datetime
 import time
 
-from bench.common import fail, positive_float
+from bench.common import fail, seconds
 
 # An out-of-memory trial: vgg16 bf16 training at batch 4096 needs ~170 GB by the analytic estimate.
 OOM_BATCH = 4096
@@ -22,8 +22,8 @@ OOM_BATCH = 4096
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the gpu-check command."""
     p = sub.add_parser("gpu-check", help="exercise every CUDA measurement path (needs CUDA, < 5 min)")
-    p.add_argument("--budget", type=positive_float, default=1.0, help="seconds of timed steps per row (default 1)")
-    p.add_argument("--timeout", type=positive_float, default=240.0, help="seconds per trial (default 240)")
+    p.add_argument("--budget", type=seconds, default=1.0, help="seconds of timed steps per row (default 1)")
+    p.add_argument("--timeout", type=seconds, default=240.0, help="seconds per trial (default 240)")
     p.set_defaults(func=main)
 
 

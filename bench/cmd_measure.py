@@ -10,11 +10,12 @@ from bench.common import (
     FP16_CPU_WARNING,
     add_model_options,
     add_setting_options,
+    check_settings_fit,
     choice_list,
     int_list,
-    positive_float,
-    positive_int,
+    seconds,
     setting_trial,
+    threads_type,
     warn,
 )
 from vggablate.schema import MODES
@@ -34,10 +35,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--compile", action="store_true", help="torch.compile; compile time reported apart")
     p.add_argument("--cudnn-benchmark", action="store_true", help="let cuDNN autotune conv algorithms")
     # --latency-budget as in `bench run`; --budget, the older name, still works.
-    p.add_argument("--latency-budget", "--budget", type=positive_float, default=2.0, dest="budget",
+    p.add_argument("--latency-budget", "--budget", type=seconds, default=2.0, dest="budget",
                    help="seconds of timed steps per latency row (default 2; alias --budget)")  # fmt: skip
-    p.add_argument("--threads", type=positive_int, help="CPU intra-op threads (default: torch's)")
-    p.add_argument("--timeout", type=positive_float, default=900.0, help="seconds per trial before it is killed")
+    p.add_argument("--threads", type=threads_type, help="CPU intra-op threads (default: torch's)")
+    p.add_argument("--timeout", type=seconds, default=900.0, help="seconds per trial before it is killed")
     p.add_argument("--decay-on-oom", action="store_true", help="after an OOM, retry smaller batches (timm)")
     p.add_argument("--json", action="store_true", help="print the rows as JSON lines instead of tables")
     add_model_options(p)
@@ -54,6 +55,10 @@ def main(args: argparse.Namespace) -> int:
     modes = choice_list(args.mode, MODES, "mode")
     batch_sizes = int_list(args.batch_sizes, "batch size")
     base = setting_trial(args, compile=args.compile)
+    kinds = (("counts",) if {"params", "macs"} & set(metrics) else ()) + tuple(
+        k for k in ("latency", "memory") if k in metrics
+    )
+    check_settings_fit(base, kinds, modes, batch_sizes)
     if base.device == "cpu" and base.precision == "fp16" and {"latency", "memory"} & set(metrics):
         warn(FP16_CPU_WARNING)
     rows: list[dict] = []

@@ -1,7 +1,7 @@
 """``python -m bench profile ARCH|CFG``: per-layer time, counts, bytes and roofs, and the compute ledger.
 
 Each setting (mode x batch size) runs isolated, as ``bench measure`` runs latency; its rows
-(kind ``layers``, one per layer) go to OUT/<arch>-<size>px-<device>-<precision>/rows.jsonl, from
+(kind ``layers``, one per layer) go to OUT/<stamp>-<arch>-<size>px-<device>-<precision>/rows.jsonl, from
 which ``bench report`` rebuilds summary.md, report.html and the roofline and share plots.
 """
 
@@ -15,12 +15,14 @@ from bench.common import (
     FP16_CPU_WARNING,
     add_model_options,
     add_setting_options,
+    check_parent_folder,
+    check_settings_fit,
     choice_list,
     contention_warning,
     int_list,
-    positive_float,
-    positive_int,
+    seconds,
     setting_trial,
+    threads_type,
     warn,
 )
 from vggablate.schema import MODES
@@ -32,11 +34,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("arch", help="registered name or cfg string, e.g. vgg16 or '64,M,128x2,M'")
     add_setting_options(p)
     p.add_argument("--cudnn-benchmark", action="store_true", help="let cuDNN autotune conv algorithms")
-    p.add_argument("--latency-budget", type=positive_float, default=2.0, dest="budget",
+    p.add_argument("--latency-budget", type=seconds, default=2.0, dest="budget",
                    help="seconds of timed steps for the profile and for the whole model, each (default 2)")  # fmt: skip
-    p.add_argument("--threads", type=positive_int, help="CPU intra-op threads (default: torch's)")
-    p.add_argument("--timeout", type=positive_float, default=900.0, help="seconds per setting before it is killed")
-    p.add_argument("--out", default="results/profile", help="parent of the profile folders (default results/profile)")
+    p.add_argument("--threads", type=threads_type, help="CPU intra-op threads (default: torch's)")
+    p.add_argument("--timeout", type=seconds, default=900.0, help="seconds per setting before it is killed")
+    p.add_argument("--out", default="results/profile", help="parent of the profile folders: writes "
+                   "OUT/<timestamp>-<arch>-<size>px-<device>-<precision>/ (default results/profile)")  # fmt: skip
     p.add_argument("--no-ledger", action="store_true", help="skip the compute ledger (every installed counter)")
     p.add_argument("--json", action="store_true", help="print the rows as JSON lines instead of tables")
     add_model_options(p)
@@ -46,17 +49,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     """Profile every setting in a fresh process, print the tables, write the rows, plots and ledger."""
     from dataclasses import replace
-    from pathlib import Path
 
     from bench.cmd_measure import _title
     from vggablate.measure.env import available_cpus, load_average
+    from vggablate.names import safe_stem
     from vggablate.records import atomic_write_text, encode_row
     from vggablate.report.build import build_reports
+    from vggablate.sweep import new_run_folder
     from vggablate.trial import run_batch_sweep
 
+    check_parent_folder(args.out)  # before the work, not after it: a file or a run folder is refused
     modes = choice_list(args.mode, MODES, "mode")
     batch_sizes = int_list(args.batch_sizes, "batch size")
     base = setting_trial(args, kind="layers")
+    check_settings_fit(base, ("layers",), modes, batch_sizes)
     spec = base.spec
     if base.device == "cpu":
         if base.precision == "fp16":
@@ -65,8 +71,9 @@ def main(args: argparse.Namespace) -> int:
         if message:
             warn(message)
     rows = [r for mode in modes for r in run_batch_sweep(replace(base, mode=mode), batch_sizes, args.timeout)]
-    folder = Path(args.out) / f"{spec.name}-{args.input_size}px-{base.device}-{base.precision}"
-    folder.mkdir(parents=True, exist_ok=True)
+    # A fresh <stamp>-<arch>-... folder, as `bench run` makes: a second profile never replaces the first.
+    name = f"{safe_stem(spec.name, 'cfg')}-{args.input_size}px-{base.device}-{base.precision}"
+    folder = new_run_folder(args.out, name).path
     atomic_write_text(folder / "rows.jsonl", "".join(encode_row(r) + "\n" for r in rows))
     ledger = None if args.no_ledger else _ledger(spec, args.input_size)
     if ledger is not None:

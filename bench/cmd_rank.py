@@ -25,6 +25,10 @@ def main(args: argparse.Namespace) -> int:
     from vggablate.records import atomic_write_text, read_rows
     from vggablate.report.build import check_run_dir
 
+    if args.out:
+        from bench.common import check_output_file
+
+        check_output_file(args.out, "--out", inputs=[d for arg in (args.short, args.long) for d in arg.split(",") if d])
     sides = [[check_run_dir(d) for d in arg.split(",") if d] for arg in (args.short, args.long)]
     top1 = [_top1(runs, top1_by_arch, read_rows) for runs in sides]
     try:

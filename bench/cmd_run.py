@@ -9,7 +9,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench.archs_arg import check_archs, split_archs
-from bench.common import DATASETS_HELP, HEAD_HELP, add_class_and_bn_options, positive_float, positive_int, split_list
+from bench.common import (
+    DATASETS_HELP,
+    HEAD_HELP,
+    add_class_and_bn_options,
+    check_parent_folder,
+    epochs_type,
+    parse_float,
+    positive_int,
+    seconds,
+    seeds_type,
+    split_list,
+)
 from vggablate.errors import UsageError
 from vggablate.schema import HEADS, KINDS
 
@@ -43,13 +54,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "~/.cache/vggablate)")  # fmt: skip
     p.add_argument("--no-download", dest="download", action="store_false", default=None,
                    help="fail instead of downloading a missing data set (CIFAR, Fashion-MNIST)")  # fmt: skip
-    p.add_argument("--epochs", type=positive_float, help="training budget in epochs")
-    p.add_argument("--seeds", type=positive_int, help="training runs per arch (default 1)")
+    p.add_argument("--epochs", type=epochs_type, help="training budget in epochs")
+    p.add_argument("--seeds", type=seeds_type, help="training runs per arch (default 1)")
     p.add_argument("--width", help="channel multiplier(s), comma list for a grid")
     p.add_argument("--head", choices=HEADS, help=HEAD_HELP)
     add_class_and_bn_options(p, classes_note=" for counts, latency and memory (accuracy uses the data set's)")
-    p.add_argument("--timeout", type=positive_float, dest="timeout_s", help="seconds per trial (default 900)")
-    p.add_argument("--latency-budget", type=positive_float, dest="latency_budget_s",
+    p.add_argument("--timeout", type=seconds, dest="timeout_s", help="seconds per trial (default 900)")
+    p.add_argument("--latency-budget", type=seconds, dest="latency_budget_s",
                    help="seconds of timed samples per latency trial (default 1.5 on CPU, 2 on CUDA)")  # fmt: skip
     p.add_argument("--out", default="results/runs", help="parent folder of run folders (default results/runs)")
     p.add_argument("--name", help="run name, part of the folder name")
@@ -72,9 +83,9 @@ def flag_layer(args: argparse.Namespace) -> dict:
     def widths(text: str) -> tuple[float, ...]:
         items = split_list(text, "width")
         try:
-            values = tuple(float(t) for t in items)
+            values = tuple(parse_float(t) for t in items)  # finite: nan and inf are refused here
         except ValueError:
-            raise UsageError(f"--width must be numbers, e.g. 0.5 or 0.25,0.5; got {text!r}") from None
+            raise UsageError(f"--width must be finite numbers, e.g. 0.5 or 0.25,0.5; got {text!r}") from None
         if not values or min(values) <= 0:
             raise UsageError(f"--width must be > 0, got {text!r}")
         return values
@@ -117,6 +128,8 @@ def main(args: argparse.Namespace) -> int:
     # Every check comes before the run folder is made: a sweep that cannot start leaves no folder.
     flags = flag_layer(args)
     check_executor(args)
+    if not args.resume:
+        check_parent_folder(args.out)  # a file, a path below a file, an existing run folder: refused now
     file_layer = read_sweep_file(args.config) if args.config else {}
     if args.archs:
         check_archs(args.archs, (*file_layer.get("arch_files", ()), *flags.get("arch_files", ())))
@@ -201,11 +214,19 @@ def warn_about_timing(plan: Plan, args: argparse.Namespace) -> None:
 
 
 def report_failures(plan: Plan, command: str = "run --resume {path} --retry-errors") -> int:
-    """Print one closing line when trials failed and return 1; return 0 when none did (an OOM is a result)."""
+    """Print one closing line when trials failed, or none gave a result, and return 1; else return 0.
+
+    An OOM row is a result in a batch-size sweep whose other sizes ran; a run in which no trial gave a
+    figure measured nothing, and says so.
+    """
     from vggablate import runner
     from vggablate.schema import ERROR_TYPES
 
     failed = runner.failures(plan)
+    if not failed and plan.trials and not runner.measured(plan):
+        print(f"nothing was measured: all {len(plan.trials)} trials ran out of memory; see the Errors table in "
+              f"{plan.folder.path / 'summary.md'}", file=sys.stderr, flush=True)  # fmt: skip
+        return EXIT_TRIALS_FAILED
     if not failed:
         return 0
     kinds = ", ".join(f"{k} {failed[k]}" for k in ERROR_TYPES if failed[k])

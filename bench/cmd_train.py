@@ -5,11 +5,19 @@ from __future__ import annotations
 import argparse
 import math
 from dataclasses import asdict, replace
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench.common import DATASETS_HELP, add_model_options, load_arch_files, positive_float, positive_int
+from bench.common import (
+    DATASETS_HELP,
+    add_model_options,
+    check_parent_folder,
+    epochs_type,
+    load_arch_files,
+    number_type,
+    positive_float,
+    positive_int,
+    seeds_type,
+)
 from vggablate.errors import UsageError
 from vggablate.schema import SCHEDULE_ALIASES, SCHEDULES
 from vggablate.words import plural
@@ -26,19 +34,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("arch", nargs="+", help="registered name(s) or cfg string(s)")
     p.add_argument("--dataset", help=DATASETS_HELP)
-    p.add_argument("--epochs", type=positive_float, help="budget in epochs (default per data set)")
+    p.add_argument("--epochs", type=epochs_type, help="budget in epochs (default per data set)")
     p.add_argument("--steps", type=positive_int, help="budget in optimizer steps (overrides --epochs)")
-    p.add_argument("--seeds", type=positive_int, default=1, help="runs per arch, seeds 0..N-1 (default 1)")
+    p.add_argument("--seeds", type=seeds_type, default=1, help="runs per arch, seeds 0..N-1 (default 1)")
     p.add_argument("--batch-size", type=positive_int, help="train batch size (default per data set)")
     p.add_argument("--lr", type=positive_float, help="peak learning rate (default per data set)")
     p.add_argument("--schedule", choices=(*SCHEDULES, *SCHEDULE_ALIASES), metavar="{" + ",".join(SCHEDULES) + "}",
                    help="learning-rate decay after the linear warm-up (default per data set; "
                    "onecycle: the old name of linear)")  # fmt: skip
-    p.add_argument("--target-top1", type=positive_float, help="report the time to reach this test top-1 (percent)")
+    p.add_argument("--target-top1", type=number_type(maximum=100),
+                   help="report the time to reach this test top-1 (percent)")  # fmt: skip
     p.add_argument("--device", default="auto", help="cpu | cuda | auto (default auto)")
     p.add_argument("--data-dir", help="where datasets are found first, and cached (default ~/.cache/vggablate)")
     p.add_argument("--no-download", action="store_true", help="fail instead of downloading a missing data set")
-    p.add_argument("--out", help="output folder (default results/runs/<timestamp>-train)")
+    p.add_argument("--out", default="results/runs",
+                   help="parent of run folders: writes OUT/<timestamp>-train/ (default results/runs)")  # fmt: skip
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_model_options(p)
     p.add_argument(
@@ -132,11 +142,14 @@ def main(args: argparse.Namespace) -> int:
     from vggablate.data import load_dataset
     from vggablate.data.catalog import default_dataset, source_phrase
     from vggablate.measure.env import collect_env
+    from vggablate.memcheck import check_training_fits
     from vggablate.records import Journal
     from vggablate.schema import resolve_device, utc_timestamp
+    from vggablate.sweep import new_run_folder
     from vggablate.train import departures, prepare_spec, run_row
     from vggablate.trial import Trial, identity
 
+    check_parent_folder(args.out)  # before any work: a file, or an existing run folder, is refused
     load_arch_files(args)
     if args.num_classes is not None:
         raise UsageError("--num-classes is set by the data set when training; leave it out")
@@ -146,19 +159,19 @@ def main(args: argparse.Namespace) -> int:
     specs = [resolve_spec(a, batch_norm=args.batch_norm) for a in args.arch]
     source = source_phrase(dataset, args.data_dir, not args.no_download)  # before loading decompresses it
     data = load_dataset(dataset, args.data_dir, download=not args.no_download, device=device)
-    stamp = datetime.now(timezone.utc)
-    out = Path(args.out or f"results/runs/{stamp:%Y%m%d-%H%M%S}-train")
-    out.mkdir(parents=True, exist_ok=True)
+    fitted = [prepare_spec(spec, data, cfg) for spec in specs]
+    for spec in fitted:  # refused from the shapes, before the folder is made or a tensor allocated
+        check_training_fits(spec, data.input_size, cfg, device)
+    out = new_run_folder(args.out, "train").path  # a fresh <stamp>-train folder, as `bench run` makes
     images = plural(data.num_train, "train image")
     where = f"; {source}" if source else ""
     print(f"{dataset} on {device}: {images}, input {data.input_size}x{data.input_size}{where}")
     print(recipe_line(cfg, device))
     env, rows, journal = collect_env(device), [], Journal(out / "rows.jsonl")
-    for spec in specs:
-        fitted = prepare_spec(spec, data, cfg)
+    for spec, fit in zip(specs, fitted):
         print(
-            f"{fitted.name}: {fitted.cfg_str}; differs from standard: "
-            f"{'; '.join(departures(fitted, data.input_size)) or 'nothing'}"
+            f"{fit.name}: {fit.cfg_str}; differs from standard: "
+            f"{'; '.join(departures(fit, data.input_size)) or 'nothing'}"
         )
         for seed in range(args.seeds):
             # The Trial `bench run` makes of this training run: the same trial id and the same columns

@@ -4,10 +4,25 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import NoReturn
 
 from vggablate.data.catalog import defaults_phrase, list_datasets
 from vggablate.errors import UsageError
+from vggablate.numbers import (
+    MAX_EPOCHS,
+    MAX_FLOAT,
+    MAX_INT,
+    MAX_SECONDS,
+    MAX_SEEDS,
+    parse_float,
+    parse_int,
+    range_problem,
+)
+
+# The boundary's checks, imported from here by every command: numbers (below), output paths and
+# names; the library (vggablate.numbers, .outputs, .names) applies the same rules itself.
+from vggablate.outputs import check_output_file, check_parent_folder  # noqa: F401 (re-exported)
 from vggablate.schema import DEVICE_CHOICES, HEADS, PRECISIONS
 
 # The --dataset help of every command that trains: the catalog's names and per-device defaults.
@@ -81,11 +96,13 @@ def int_list(text: str, what: str = "value", minimum: int = 1) -> tuple[int, ...
     """Parse '1,8,32' into integers >= minimum."""
     items = split_list(text, what)
     try:
-        values = tuple(int(t) for t in items)
+        values = tuple(parse_int(t) for t in items)
     except ValueError:
-        raise UsageError(f"{what} must be comma-separated integers, got {text!r}") from None
+        raise UsageError(f"{what} must be comma-separated whole numbers, got {text!r}") from None
     if not values or min(values) < minimum:
         raise UsageError(f"every {what} must be >= {minimum}, got {text!r}")
+    if max(values) > MAX_INT:
+        raise UsageError(f"every {what} must be <= {MAX_INT:,}, got {text!r}")
     return values
 
 
@@ -98,26 +115,33 @@ def choice_list(text: str, allowed: tuple[str, ...], what: str) -> tuple[str, ..
     return values
 
 
-def positive_float(text: str) -> float:
-    """Parse a float > 0 (argparse type)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
+def number_type(
+    integer: bool = False, minimum: float = 0, maximum: float | None = None, exclusive_min: bool = True
+) -> Callable[[str], float]:
+    """Return an argparse type for a finite number in range (vggablate.numbers' rule): no nan, inf or -0."""
+    top = maximum if maximum is not None else (MAX_INT if integer else MAX_FLOAT)
+
+    def parse(text: str) -> float:
+        try:
+            value = parse_int(text) if integer else parse_float(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        problem = range_problem(value, minimum, top, exclusive_min)
+        if problem:
+            raise argparse.ArgumentTypeError(problem)
+        return value
+
+    parse.__name__ = "integer" if integer else "number"  # argparse names the type in its messages
+    return parse
 
 
-def positive_int(text: str) -> int:
-    """Parse an int >= 1 (argparse type)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
+positive_float = number_type()  # > 0, finite
+positive_int = number_type(integer=True, minimum=1, exclusive_min=False)  # >= 1
+nonnegative_int = number_type(integer=True, minimum=0, exclusive_min=False)  # >= 0
+seconds = number_type(maximum=MAX_SECONDS)  # a timeout or a time budget: > 0, at most a week
+epochs_type = number_type(maximum=MAX_EPOCHS)
+seeds_type = number_type(integer=True, minimum=1, exclusive_min=False, maximum=MAX_SEEDS)
+threads_type = number_type(integer=True, minimum=1, exclusive_min=False, maximum=4096)
 
 
 HEAD_HELP = "classifier head: imagenet (torchvision's 4096-4096 MLP) or gap (global pool + linear, small inputs)"
@@ -156,6 +180,17 @@ def setting_trial(args: argparse.Namespace, kind: str = "counts", **extra: objec
                   precision=args.precision, channels_last=args.channels_last, cudnn_benchmark=args.cudnn_benchmark,
                   budget_s=args.budget, threads=args.threads, **extra)  # fmt: skip
     return check_trial(trial)  # CUDA absent, tf32 on CPU, input too small: one line, exit 2, before any work
+
+
+def check_settings_fit(
+    base: object, kinds: tuple[str, ...], modes: tuple[str, ...], batch_sizes: tuple[int, ...]
+) -> None:
+    """Refuse, before any trial, settings whose smallest batch cannot fit in memory (vggablate.memcheck)."""
+    from dataclasses import replace
+
+    from vggablate.memcheck import check_trials_fit
+
+    check_trials_fit([replace(base, kind=k, mode=m, batch_size=b) for k in kinds for m in modes for b in batch_sizes])
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:

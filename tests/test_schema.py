@@ -32,7 +32,8 @@ def test_trial_rows_have_exactly_the_schema_columns():
 def test_bench_train_rows_match_bench_run_rows_of_the_same_trial(tmp_path):
     args = ["train", "8,M,16,M", "--dataset", "synthetic", "--steps", "1", "--device", "cpu", "--no-progress"]
     assert main([*args, "--out", str(tmp_path)]) == 0
-    (trained,) = [json.loads(line) for line in Path(tmp_path, "rows.jsonl").read_text().splitlines()]
+    (run_dir,) = tmp_path.iterdir()  # --out is the parent: the run is <stamp>-train
+    (trained,) = [json.loads(line) for line in Path(run_dir, "rows.jsonl").read_text().splitlines()]
     recipe = replace(default_train_config("synthetic", "cpu"), steps=1)
     trial = Trial(SPEC, kind="accuracy", dataset="synthetic", train=recipe, mode="train")
     (swept,) = run_trial(trial)  # what `bench run` writes for the same training run

@@ -57,7 +57,7 @@ def test_sweep_file_aliases_and_single_values(tmp_path):
     "data, fragment",
     [
         ({"archs": ["vgg11"], "colour": "red"}, "unknown key 'colour'"),
-        ({"archs": ["vgg11"], "batch_sizes": ["x"]}, "batch_sizes must be a list of int"),
+        ({"archs": ["vgg11"], "batch_sizes": ["x"]}, "batch_sizes must be a list of whole numbers"),
     ],
 )
 def test_bad_mappings(data, fragment):

@@ -14,7 +14,7 @@ def test_train_cli_prints_runs_and_ci_and_writes_rows(tmp_path, capsys):
     assert rc == 0
     assert "differs from standard: head gap (standard imagenet); width 0.0625 (standard 1)" in out
     assert "95% CI" in out and "top1 mean %" in out
-    rows = [json.loads(line) for line in (tmp_path / "rows.jsonl").read_text().splitlines()]
+    rows = read_rows(tmp_path)
     assert [r["seed"] for r in rows] == [0, 1] and len({r["trial_id"] for r in rows}) == 2
     assert all(r["kind"] == "accuracy" and r["width"] == 0.0625 and r["steps"] == 2 for r in rows)
     assert rows[0]["error"] is None and "env_torch" in rows[0] and isinstance(rows[0]["curve"], list)
@@ -30,7 +30,10 @@ def test_summary_table_gives_mean_std_and_t_interval():
     assert table[table.arch == "b"].iloc[0]["std"] == "-"  # one seed: no spread, and never "nan"
 
 
-def read_rows(folder):
+def read_rows(out):
+    """Read the journal of the one run folder `bench train` made under --out (<stamp>-train)."""
+    (folder,) = [p for p in out.iterdir() if p.is_dir()]
+    assert folder.name.endswith("-train")
     return [json.loads(line) for line in (folder / "rows.jsonl").read_text().splitlines()]
 
 

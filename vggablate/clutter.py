@@ -73,7 +73,9 @@ def parse_clutter(name: str) -> ClutterParams:
         key, eq, value = item.partition("=")
         if key not in keys:
             raise UsageError(f"unknown clutter parameter {key!r}; choose from {', '.join(keys)} (e.g. canvas=64)")
-        if not eq or not value.strip().isdigit():
+        # ASCII digits only: str.isdigit() also takes '²', on which int() then fails; 15 digits at most.
+        value = value.strip()
+        if not eq or not (value.isascii() and value.isdigit() and len(value) <= 15):
             raise UsageError(f"clutter parameter {key} needs a whole number, e.g. {key}={getattr(ClutterParams, key)}")
         values[key] = int(value)
     return check_params(ClutterParams(**values))
@@ -157,8 +159,18 @@ def _window(images: np.ndarray, y: np.ndarray, x: np.ndarray, size: int) -> np.n
     return images[np.arange(len(images))[:, None, None], ys, xs]
 
 
+def check_fits(p: ClutterParams) -> None:
+    """Refuse parameters whose images cannot be held in this machine's memory (before building them)."""
+    from vggablate.memcheck import check_fits as fits
+    from vggablate.memcheck import clutter_bytes
+
+    need = clutter_bytes(p.canvas, p.digit, p.patches, p.patch, p.placements, p.test_placements)
+    fits(need, f"data set {p.name}", "cpu", "use a smaller canvas or fewer placements")
+
+
 def make_clutter(p: ClutterParams) -> tuple[ClutterSplit, ClutterSplit]:
     """Build the (train, test) splits of the task; the same parameters always give the same bytes."""
+    check_fits(p)
     images, labels, tr, te = source_digits()
     # Upsampled once, as uint8 in 0-255 (sklearn's pixels are 0-16), like the digits data set.
     up = np.clip(np.rint(upsample(images * (255.0 / 16.0), p.digit)), 0, 255).astype(np.uint8)

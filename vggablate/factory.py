@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from vggablate.errors import UsageError
+from vggablate.names import check_spec_name
 from vggablate.registry import get_arch, is_registered
 from vggablate.spec import ArchSpec, canonical_cfg, looks_like_cfg, parse_cfg, validate
 
@@ -26,6 +27,7 @@ def resolve_spec(name_or_cfg: str | Sequence[int | str] | ArchSpec, **options: A
         raise UsageError(f"unknown option(s) {sorted(unknown)}; allowed: {', '.join(OPTIONS)}")
     if isinstance(name_or_cfg, ArchSpec):
         spec = name_or_cfg
+        check_spec_name(spec.name, spec.cfg_str)  # a spec made by hand meets the registry's name rule
     elif isinstance(name_or_cfg, str) and (is_registered(name_or_cfg) or not looks_like_cfg(name_or_cfg)):
         spec = get_arch(name_or_cfg)
     else:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from vggablate.archs import builtin_archs
 from vggablate.errors import UsageError
+from vggablate.names import check_name
 from vggablate.spec import ArchSpec
 
 _ARCHS: dict[str, Callable[[], ArchSpec]] = builtin_archs()
@@ -20,6 +21,8 @@ _ARCHS: dict[str, Callable[[], ArchSpec]] = builtin_archs()
 
 def register_arch(name: str) -> Callable[[Callable[[], ArchSpec]], Callable[[], ArchSpec]]:
     """Register a zero-argument builder of an ArchSpec under a unique name."""
+    # The name becomes folder names and is matched by --archs globs: the one name rule (names.py).
+    check_name(name, "arch name", "tiny_k5")
 
     def wrap(fn: Callable[[], ArchSpec]) -> Callable[[], ArchSpec]:
         if name in _ARCHS:

@@ -14,8 +14,9 @@ from pathlib import Path
 from vggablate import sweep
 from vggablate.errors import UsageError
 from vggablate.executors import LocalExecutor, Progress
+from vggablate.memcheck import check_trials_fit
 from vggablate.records import RETRYABLE_ERRORS, atomic_write_text, last_attempts, latest_attempts, read_rows
-from vggablate.sweepconfig import SweepConfig, spec_overrides, to_toml
+from vggablate.sweepconfig import SweepConfig, spec_overrides, to_toml, validate_config
 from vggablate.trial import PROGRESS_ENV, Trial, check_trial, trial_id
 
 
@@ -50,14 +51,18 @@ def plan_resume(run_dir: str | Path, given: SweepConfig | None = None, retry_err
 
 def plan_more_seeds(run_dir: str | Path, overrides: dict, retry_errors: bool = False) -> Plan:
     """Resume with more seeds: the trials done stay valid, the grown config is saved, the new seeds run."""
-    saved = sweep.load_resume(run_dir)[1]
+    folder, saved, rows = sweep.load_resume(run_dir)
     grown = replace(saved, **{k: v for k, v in overrides.items() if v is not None})
     diff = set(sweep.differences(saved, grown)) - {"seeds", "data_dir"}
     if diff or grown.seeds < saved.seeds:
         what = ", ".join(sorted(diff)) or "fewer seeds"
         raise UsageError(f"--resume can only add seeds (the trials done stay valid), not {what}; start a new run")
-    atomic_write_text(Path(run_dir) / "config.toml", to_toml(grown))
-    return plan_resume(run_dir, retry_errors=retry_errors)
+    validate_config(grown)
+    trials = resolve_trials(grown)
+    sweep.check_resume(grown, None, rows, trials)
+    # Only now, every check passed: a refused resume leaves config.toml byte-identical.
+    atomic_write_text(folder.path / "config.toml", to_toml(grown))
+    return Plan(grown, folder, trials, sweep.pending(trials, rows, retry_errors), last_attempts(rows))
 
 
 def resolve_trials(cfg: SweepConfig) -> list[Trial]:
@@ -67,6 +72,7 @@ def resolve_trials(cfg: SweepConfig) -> list[Trial]:
     trials = sweep.plan_trials(cfg, specs)
     for trial in trials:
         check_trial(trial)
+    check_trials_fit(trials)  # a setting that cannot fit even at its smallest batch: one line, no folder
     return trials
 
 
@@ -95,6 +101,13 @@ def execute(
         os.environ.pop(PROGRESS_ENV, None)
     progress.close()
     return True
+
+
+def measured(plan: Plan) -> int:
+    """Count the sweep's trials whose latest attempt has a result (no error of any kind, OOM included)."""
+    rows = latest_attempts(read_rows(plan.folder.journal)) if plan.folder.journal.exists() else []
+    ids = {trial_id(t) for t in plan.trials}
+    return len({r["trial_id"] for r in rows if r.get("trial_id") in ids and not r.get("error_type")})
 
 
 def failures(plan: Plan) -> Counter[str]:

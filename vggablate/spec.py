@@ -12,6 +12,7 @@ spells pools and LRN as ``M`` and ``LRN``.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -22,8 +23,14 @@ from vggablate.schema import HEADS, check_choice
 # torchvision's classifier: 512 x 7 x 7 -> 4096 -> 4096 -> classes.
 IMAGENET_POOL = 7
 IMAGENET_HIDDEN = 4096
-_CONV_RE = re.compile(r"^(-?\d+)(?:k(\d+))?(?:x(\d+))?$", re.IGNORECASE)
-_REPEAT_RE = re.compile(r"^(M|LRN|L)(?:x(\d+))?$", re.IGNORECASE)
+# ASCII digits only: int() would also read '٣' (and a 5,000-digit count would raise from int() itself).
+_CONV_RE = re.compile(r"^(-?\d+)(?:k(\d+))?(?:x(\d+))?$", re.IGNORECASE | re.ASCII)
+_REPEAT_RE = re.compile(r"^(M|LRN|L)(?:x(\d+))?$", re.IGNORECASE | re.ASCII)
+# Bounds that keep a hostile cfg ('64x99999999999') from exhausting memory while it is parsed; far
+# above any VGG (vgg19: 21 layers, 512 channels, 3x3 kernels).
+MAX_LAYERS = 1000
+MAX_CHANNELS = 1 << 20
+MAX_KERNEL = 255
 
 
 @dataclass(frozen=True)
@@ -93,18 +100,24 @@ def _parse_token(tok: str, pos: int) -> list[Layer]:
         raise UsageError(
             f"unknown cfg token {tok!r} (token {pos + 1}); use C, CkK, CxN, CkKxN, M or LRN, e.g. '64,M,128x2,M,512k5'"
         )
-    channels, kernel = int(m.group(1)), int(m.group(2) or 3)
-    if channels <= 0:
-        raise UsageError(f"cfg token {tok!r}: channels must be >= 1")
-    if kernel <= 0 or kernel % 2 == 0:
-        raise UsageError(f"cfg token {tok!r}: kernel must be odd and >= 1 (1, 3, 5, 7, ...)")
+    channels, kernel = _small_int(m.group(1)), _small_int(m.group(2) or "3")
+    if not 1 <= channels <= MAX_CHANNELS:
+        bound = ">= 1" if channels < 1 else f"<= {MAX_CHANNELS:,}"
+        raise UsageError(f"cfg token {tok!r}: channels must be {bound}")
+    if kernel <= 0 or kernel % 2 == 0 or kernel > MAX_KERNEL:
+        raise UsageError(f"cfg token {tok!r}: kernel must be odd, from 1 to {MAX_KERNEL} (1, 3, 5, 7, ...)")
     return [Layer("conv", channels, kernel)] * _repeat(m.group(3), tok)
 
 
+def _small_int(digits: str) -> int:
+    # Every bound above is far below 10**9: a longer number is simply out of range.
+    return int(digits) if len(digits.lstrip("-0")) <= 9 else (-1 if digits.startswith("-") else 10**9)
+
+
 def _repeat(text: str | None, tok: str) -> int:
-    n = 1 if text is None else int(text)
-    if n < 1:
-        raise UsageError(f"cfg token {tok!r}: repeat count must be >= 1")
+    n = 1 if text is None else _small_int(text)
+    if not 1 <= n <= MAX_LAYERS:
+        raise UsageError(f"cfg token {tok!r}: repeat count must be {'>= 1' if n < 1 else f'<= {MAX_LAYERS}'}")
     return n
 
 
@@ -116,9 +129,13 @@ def parse_cfg(cfg: str | Sequence[int | str]) -> Cfg:
         tokens = [str(t) for t in cfg]
     if not tokens:
         raise UsageError("empty cfg; give at least one conv, e.g. '64,M,128,M'")
+    if len(tokens) > MAX_LAYERS:
+        raise UsageError(f"cfg has {len(tokens):,} tokens; at most {MAX_LAYERS} layers")
     layers: list[Layer] = []
     for pos, tok in enumerate(tokens):
         layers.extend(_parse_token(tok, pos))
+        if len(layers) > MAX_LAYERS:
+            raise UsageError(f"cfg has more than {MAX_LAYERS} layers (token {pos + 1}); at most {MAX_LAYERS}")
     if not any(layer.kind == "conv" for layer in layers):
         raise UsageError(f"cfg {cfg!r} has no conv layer; add at least one channel count")
     return tuple(layers)
@@ -165,8 +182,8 @@ def num_pools(cfg: Cfg) -> int:
 
 def validate(spec: ArchSpec, input_size: int | None = None) -> ArchSpec:
     """Check a spec's options (and the input size, when known); return it unchanged."""
-    if spec.width <= 0:
-        raise UsageError(f"width must be > 0, got {spec.width}; e.g. --width 0.25")
+    if not math.isfinite(spec.width) or spec.width <= 0:
+        raise UsageError(f"width must be > 0 and finite, got {spec.width}; e.g. --width 0.25")
     if spec.num_classes < 1:
         raise UsageError(f"num_classes must be >= 1, got {spec.num_classes}")
     if spec.in_channels < 1:

@@ -18,6 +18,8 @@ from vggablate.data.catalog import LoadOptions, check_dataset
 from vggablate.errors import UsageError
 from vggablate.executors import RowsCallback
 from vggablate.factory import resolve_spec
+from vggablate.names import safe_stem
+from vggablate.outputs import check_parent_folder, confine
 from vggablate.records import Journal, atomic_write_text, done_trial_ids, read_rows
 from vggablate.registry import is_registered, list_archs
 from vggablate.spec import ArchSpec, check_input_size, looks_like_cfg
@@ -93,8 +95,9 @@ def train_config(cfg: SweepConfig) -> TrainConfig:
 def check_trials(cfg: SweepConfig, specs: list[ArchSpec]) -> None:
     """Refuse, before any work, settings no trial could run with; make the data set ready once."""
     if "accuracy" in cfg.metrics:
-        # Here, not in each trial: bad parameters or a missing data set are one error before any
-        # folder is made, and the trials find the files extracted or decompressed, none downloading.
+        # Here, not in each trial: bad parameters, a set too large for memory or a missing data set
+        # are one error before any folder is made, and the trials find the files extracted or
+        # decompressed, none downloading.
         options = LoadOptions(cfg.data_dir, cfg.download)
         check_dataset(cfg.dataset).prepare(cfg.dataset, options)
     if {"params", "macs", "latency", "memory", "layers"} & set(cfg.metrics):
@@ -118,16 +121,15 @@ class RunFolder:
 
 
 def new_run_folder(out: str | Path, name: str) -> RunFolder:
-    """Create ``OUT/<timestamp>-<name>/``; refuse an output path that is a file."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"output folder {str(out)!r} is a file; give a folder with --out")
+    """Create ``OUT/<timestamp>-<name>/``; refuse an --out that is a file, or lies in a run folder."""
+    out = check_parent_folder(out)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path = out / f"{stamp}-{name}"
     n = 1
     while path.exists():  # two runs in the same second get distinct folders
         n += 1
         path = out / f"{stamp}-{name}-{n}"
+    confine(out, path)  # the name follows names.py's rule; the resolved path is checked as well
     try:
         path.mkdir(parents=True)
     except OSError as exc:
@@ -138,8 +140,7 @@ def new_run_folder(out: str | Path, name: str) -> RunFolder:
 def default_name(cfg: SweepConfig) -> str:
     """Name a run after its archs (shortened), for the folder name."""
     text = "_".join(a.replace(",", "-").replace("*", "x") for a in cfg.archs)
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in text)
-    return safe[:40].strip("-_") or "run"
+    return safe_stem(text)  # names.py's rule, as for a --name given
 
 
 def write_run_files(folder: RunFolder, cfg: SweepConfig, env: dict) -> None:

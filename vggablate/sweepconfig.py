@@ -6,11 +6,14 @@ config is saved as ``config.toml`` in the run folder, and ``--resume`` reads it 
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from vggablate import names
 from vggablate.errors import UsageError
+from vggablate.numbers import MAX_EPOCHS, MAX_FLOAT, MAX_INT, MAX_SECONDS, MAX_SEEDS, check_number
 from vggablate.schema import DEVICES, HEADS, MODES, PRECISIONS, check_choice
 from vggablate.tomlfile import read_toml
 
@@ -62,33 +65,46 @@ def device_defaults(device: str, data_dir: str | None = None) -> dict[str, Any]:
 
 _TUPLE_FIELDS = {"archs": str, "metrics": str, "batch_sizes": int, "precisions": str, "modes": str,
                  "widths": float, "arch_files": str}  # fmt: skip
+# Every other field's TOML type, checked strictly: "yes" is no boolean, "8" no integer, nan no number.
+_SCALAR_FIELDS = {"device": str, "input_size": int, "channels_last": bool, "compile": bool, "dataset": str,
+                  "epochs": float, "seeds": int, "head": str, "batch_norm": bool, "num_classes": int, "data_dir": str,
+                  "download": bool, "timeout_s": float, "latency_budget_s": float, "name": str}  # fmt: skip
+_TYPE_WORDS = {str: "a string", int: "a whole number", float: "a finite number", bool: "a boolean (true or false)"}
+_LIST_WORDS = {str: "strings", int: "whole numbers", float: "finite numbers"}
 # TOML keys accepted as aliases of the plural fields (a single value or a list).
 _ALIASES = {"batch_size": "batch_sizes", "precision": "precisions", "mode": "modes", "width": "widths",
             "arch_file": "arch_files"}  # fmt: skip
 # The spelling the README's sweep-file examples use, for the "unknown key" message.
 _SHOWN = {"precisions": "precision", "modes": "mode", "widths": "width"}
-# Run names become folder names: letters, digits and these, no path separators and no "..".
-NAME_CHARS = "-_.+=@"
-NAME_MAX = 100
 
 
 def from_mapping(data: dict[str, Any], where: str) -> dict[str, Any]:
     """Check and normalise a mapping of config keys (from TOML or flags) into SweepConfig fields."""
     names = {f.name for f in fields(SweepConfig)}
     out: dict[str, Any] = {}
-    for key, value in data.items():
-        key = _ALIASES.get(key, key)
+    for given, value in data.items():
+        key = _ALIASES.get(given, given)
         if key not in names:
             allowed = ", ".join(sorted(_SHOWN.get(n, n) for n in names))
             raise UsageError(f"{where}: unknown key {key!r}; allowed: {allowed}")
         if key in _TUPLE_FIELDS:
             items = value if isinstance(value, (list, tuple)) else [value]
-            try:
-                value = tuple(_TUPLE_FIELDS[key](v) for v in items)
-            except (TypeError, ValueError):
-                raise UsageError(f"{where}: {key} must be a list of {_TUPLE_FIELDS[key].__name__}") from None
-        out[key] = value
+            if not all(_is(_TUPLE_FIELDS[key], v) for v in items):
+                raise UsageError(f"{where}: {given} must be a list of {_LIST_WORDS[_TUPLE_FIELDS[key]]}, got {value!r}")
+            value = tuple(float(v) if _TUPLE_FIELDS[key] is float else v for v in items)
+        elif value is not None and not _is(_SCALAR_FIELDS[key], value):
+            raise UsageError(f"{where}: {given} must be {_TYPE_WORDS[_SCALAR_FIELDS[key]]}, got {value!r}")
+        out[key] = float(value) if _SCALAR_FIELDS.get(key) is float and value is not None else value
     return out
+
+
+def _is(kind: type, value: object) -> bool:
+    """Say whether a value has the type exactly (a bool is no int); a float must be finite."""
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
 
 
 def read_sweep_file(path: str | Path) -> dict[str, Any]:
@@ -109,32 +125,36 @@ def validate_config(cfg: SweepConfig) -> SweepConfig:
     check_choice("device", cfg.device, DEVICES)
     if not cfg.batch_sizes or min(cfg.batch_sizes) < 1:
         raise UsageError(f"batch sizes must be >= 1, got {list(cfg.batch_sizes)}")
+    for b in cfg.batch_sizes:
+        check_number(b, "batch size", integer=True, minimum=1, maximum=MAX_INT, exclusive_min=False)
     if cfg.input_size < 1:
         raise UsageError(f"input size must be >= 1, got {cfg.input_size}")
+    check_number(cfg.input_size, "input size", integer=True, minimum=1, maximum=MAX_INT, exclusive_min=False)
     if cfg.seeds < 1:
         raise UsageError(f"seeds must be >= 1, got {cfg.seeds}")
-    if cfg.epochs is not None and cfg.epochs <= 0:
+    check_number(cfg.seeds, "seeds", integer=True, minimum=1, maximum=MAX_SEEDS, exclusive_min=False)
+    if cfg.epochs is not None and not (cfg.epochs > 0):  # `not >`: nan is refused too
         raise UsageError(f"epochs must be > 0, got {cfg.epochs}")
-    if any(w <= 0 for w in cfg.widths):
+    if cfg.epochs is not None:
+        check_number(cfg.epochs, "epochs", maximum=MAX_EPOCHS)
+    if any(not (w > 0) for w in cfg.widths):
         raise UsageError(f"width must be > 0, got {list(cfg.widths)}")
+    for w in cfg.widths:
+        check_number(w, "width", maximum=MAX_FLOAT)
     if cfg.head is not None:
         check_choice("head", cfg.head, HEADS)
-    if cfg.num_classes is not None and cfg.num_classes < 1:
-        raise UsageError(f"num_classes must be >= 1, got {cfg.num_classes}")
-    if cfg.timeout_s <= 0 or cfg.latency_budget_s <= 0:
+    if cfg.num_classes is not None:
+        check_number(cfg.num_classes, "num_classes", integer=True, minimum=1, maximum=MAX_INT, exclusive_min=False)
+    if not (cfg.timeout_s > 0 and cfg.latency_budget_s > 0):
         raise UsageError("timeout_s and latency_budget_s must be > 0")
+    check_number(cfg.timeout_s, "timeout_s", maximum=MAX_SECONDS)
+    check_number(cfg.latency_budget_s, "latency_budget_s", maximum=MAX_SECONDS)
     return cfg
 
 
 def check_name(name: str) -> str:
-    """Refuse a run name that is not a plain folder name (a path, '..', odd characters); return it."""
-    bad = sorted({ch for ch in name if not (ch.isalnum() or ch in NAME_CHARS)})
-    if bad or ".." in name or len(name) > NAME_MAX:
-        bad += [".."] if ".." in name else []
-        why = f"contains {', '.join(map(repr, bad))}" if bad else f"is over {NAME_MAX} characters long"
-        raise UsageError(f"run name {name!r} {why}; it becomes a folder name: use letters, digits and "
-                         f"{' '.join(NAME_CHARS)}, e.g. --name kernels_bs8")  # fmt: skip
-    return name
+    """Refuse a run name that is not a plain folder name (names.py's rule); return it."""
+    return names.check_name(name, "run name")
 
 
 def _check_choices(what: str, values: tuple[str, ...], allowed: tuple[str, ...]) -> None:
@@ -150,7 +170,8 @@ def build_config(layers: list[dict[str, Any]]) -> SweepConfig:
         merged.update({k: v for k, v in layer.items() if v is not None})
     if "archs" not in merged:
         raise UsageError("no archs given; use --archs vgg11,vgg16 or archs = [...] in --config")
-    check_name(merged.get("name", ""))  # a name given by flag or file; a saved run's is not checked again
+    if merged.get("name"):  # given by flag or file (empty: derived from the archs); a saved run's is not rechecked
+        check_name(merged["name"])
     return validate_config(SweepConfig(**merged))
 
 

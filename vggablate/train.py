@@ -25,6 +25,7 @@ from vggablate.data.catalog import check_dataset
 from vggablate.errors import UsageError
 from vggablate.evaluate import evaluate_model
 from vggablate.measure.latency import precision_flags
+from vggablate.memcheck import check_training_fits
 from vggablate.model import build_model
 from vggablate.schema import resolve_device, schedule_name, setting_columns
 from vggablate.spec import ArchSpec, validate
@@ -356,6 +357,7 @@ def _epochs(loader: Any) -> Any:
 def run_row(spec: ArchSpec, data: Any, cfg: TrainConfig, device: str, seed: int, progress: bool = False) -> dict:
     """Fit the spec to the data and recipe, train once; return the row's settings (as trained) and figures."""
     fitted = prepare_spec(spec, data, cfg)
+    check_training_fits(fitted, data.input_size, cfg, device)  # refused from shapes, before allocating
     totals = analyse(fitted, data.input_size)
     t0 = time.perf_counter()
     result = train_and_evaluate(fitted, data, cfg, device, seed, progress)

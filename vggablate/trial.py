@@ -23,6 +23,7 @@ from vggablate.measure.env import collect_env
 from vggablate.measure.latency import LatencyConfig, measure_latency, thread_count
 from vggablate.measure.memory import measure_memory
 from vggablate.measure.peaks import utilisation
+from vggablate.memcheck import check_model_fits, trial_steps
 from vggablate.schema import (
     DEVICES,
     MODES,
@@ -114,6 +115,11 @@ def run_trial(trial: Trial) -> list[dict]:
     check_trial(trial)
     stamp = utc_timestamp()
     start = time.perf_counter()
+    if trial.device == "cpu":
+        # Refuse what the host cannot hold before allocating it: an `oom` row (MemoryLimitError is a
+        # MemoryError), not minutes of swapping or the OOM killer. CUDA fails cleanly by itself.
+        for spec, size, batch, mode, precision, inputs in trial_steps(trial):
+            check_model_fits(spec, size, batch, mode, precision, "cpu", inputs)
     with thread_count(trial.threads):
         # Before the work: the load average is the machine's, not the trial's. This process runs
         # the trial's CUDA work anyway, so it may ask torch for the card's name.

@@ -110,9 +110,9 @@ def _nothing_to_prepare(name: str, options: LoadOptions) -> str:
 
 
 def _clutter_prepare(name: str, options: LoadOptions) -> str:
-    from vggablate.clutter import parse_clutter
+    from vggablate.clutter import check_fits, parse_clutter
 
-    parse_clutter(name)  # bad parameters: one line before any work
+    check_fits(parse_clutter(name))  # bad parameters, or a set too large for memory: one line before any work
     return ""
 
 

@@ -15,15 +15,14 @@ not what allocators, libraries and workspaces add.
 
 from __future__ import annotations
 
-import math
 import resource
 from dataclasses import dataclass, replace
 
 import torch
 
-from vggablate.analysis import layer_table
 from vggablate.factory import create_model
 from vggablate.measure.latency import LatencyConfig, make_step, precision_flags
+from vggablate.memcheck import model_bytes
 from vggablate.spec import ArchSpec
 
 MIB = 2**20
@@ -63,29 +62,14 @@ def measure_memory(spec: ArchSpec, cfg: LatencyConfig) -> MemoryStats:
 
 
 def estimate_memory(spec: ArchSpec, cfg: LatencyConfig) -> MemoryEstimate:
-    """Estimate one step's tensor memory from the analytic per-layer table."""
-    rows = layer_table(spec, cfg.input_size)
-    params = sum(r.params for r in rows)
-    buffers = sum(2 * r.out_channels for r in rows if r.kind == "bn")  # running mean and var
-    low = cfg.precision in _LOW_PRECISION
-    weights = 4 * (params + buffers) + (2 * params if low else 0)
-    sizes = [cfg.in_channels * cfg.input_size**2] + [math.prod(r.out_shape) for r in rows]
-    act_bytes = 2 if low else 4
-    train = cfg.mode == "train"
-    if train:
-        # Autograd keeps every layer's output (in-place ReLUs share theirs) and the pools'
-        # int64 argmax indices; dropout masks and kernel workspaces are left out.
-        indices = sum(8 * math.prod(r.out_shape) for r in rows if r.kind == "pool")
-        activations = cfg.batch_size * (act_bytes * sum(sizes) + indices)
-    else:  # layer by layer: only a layer's input and output are alive at once
-        activations = cfg.batch_size * act_bytes * max(a + b for a, b in zip(sizes, sizes[1:]))
-    grads = optimizer = 4 * params if train else 0
+    """Estimate one step's tensor memory from the analytic per-layer table (vggablate.memcheck.model_bytes)."""
+    b = model_bytes(spec, cfg.input_size, cfg.batch_size, cfg.mode, cfg.precision)
     return MemoryEstimate(
-        weights_mb=weights / MIB,
-        activations_mb=activations / MIB,
-        grads_mb=grads / MIB,
-        optimizer_mb=optimizer / MIB,
-        total_mb=(weights + activations + grads + optimizer) / MIB,
+        weights_mb=b["weights"] / MIB,
+        activations_mb=b["activations"] / MIB,
+        grads_mb=b["grads"] / MIB,
+        optimizer_mb=b["optimizer"] / MIB,
+        total_mb=(b["weights"] + b["activations"] + b["grads"] + b["optimizer"]) / MIB,
     )
 
 
