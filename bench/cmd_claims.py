@@ -9,7 +9,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench.claims_stable import is_search_folder
-from bench.common import check_parent_folder, epochs_type, positive_float, seeds_type
+from bench.common import check_parent_folder, epochs_type, number_type, positive_float, seeds_type
+
+minutes_type = number_type(maximum=7 * 24 * 60)  # a cap on training time: > 0, at most a week
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -35,9 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--until-stable", action="store_true", help="double the epochs (each budget a folder "
                    "PARENT/epochs-N) until Kendall's tau between consecutive budgets is >= 0.8 and no compared "
                    "net still improves; resume with --resume PARENT")  # fmt: skip
-    p.add_argument("--max-epochs", type=positive_float, help="with --until-stable: the epoch cap (default 8x the "
+    p.add_argument("--max-epochs", type=epochs_type, help="with --until-stable: the epoch cap (default 8x the "
                    "starting budget)")  # fmt: skip
-    p.add_argument("--max-minutes", type=positive_float, help="with --until-stable: stop before a budget that "
+    p.add_argument("--max-minutes", type=minutes_type, help="with --until-stable: stop before a budget that "
                    "would take the training past this many minutes (default 120)")  # fmt: skip
     p.add_argument("--kernels", action="store_true", help="also time the beyond-the-paper claim on the budget's "
                    "device: 3x3 convs cheaper per MAC than 5x5/7x7 (about a minute)")  # fmt: skip
