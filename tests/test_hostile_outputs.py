@@ -200,7 +200,7 @@ def test_a_claims_run_with_nothing_to_judge_counts_as_undecided(tmp_path):
         (["rank", "{t}/missing", "{t}/missing"], "no run folder"),
         (["compare", "{t}/missing", "{t}/missing"], "no such baseline file or run folder"),
         (["baseline", "save", "{t}/missing", "--to", "{t}/new/x.json"], "no such baseline file or run folder"),
-        (["data", "show", "digits", "--out", "{t}/x.png"], "is not one"),
+        (["data", "show", "digits", "--out", "{t}/x.png"], "has no sample reader"),
         (["data"], "data needs an action"),
     ],
 )  # fmt: skip
