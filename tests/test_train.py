@@ -19,6 +19,7 @@ from vggablate.train import (
     effective_config,
     lr_factor,
     prepare_spec,
+    run_row,
     train_and_evaluate,
     widest_conv,
 )
@@ -127,11 +128,27 @@ def test_widest_conv_and_the_recipes_without_narrowing():
         assert prepare_spec(resolve_spec("vgg11"), SMALL_DATA, recipe).width == 1.0
 
 
-def test_effective_config_turns_cuda_only_settings_off_elsewhere():
+def test_effective_config_follows_the_cpus_kernels(monkeypatch):
+    from vggablate import fastpaths
+
     cfg = default_train_config("digits", "cpu")
-    assert (cfg.channels_last, cfg.bf16) == (True, True)  # as recorded in the trial id; CUDA-only
-    assert (effective_config(cfg, "cpu").channels_last, effective_config(cfg, "cpu").bf16) == (False, False)
+    assert (cfg.channels_last, cfg.bf16) == (True, True)  # as recorded in the trial id
     assert effective_config(cfg, "cuda") == cfg
+    for onednn, native_bf16 in ((True, False), (True, True), (False, False)):
+        monkeypatch.setattr(fastpaths, "cpu_capabilities", lambda o=onednn, b=native_bf16: (o, b))
+        here = effective_config(cfg, "cpu")
+        assert (here.channels_last, here.bf16) == (onednn, native_bf16)
+        asked_off = effective_config(replace(cfg, channels_last=False, bf16=False), "cpu")
+        assert (asked_off.channels_last, asked_off.bf16) == (False, False)  # never on where the recipe says off
+
+
+def test_rows_record_the_layout_and_precision_that_ran(synthetic):
+    from vggablate.fastpaths import cpu_capabilities
+
+    spec = prepare_spec(resolve_spec("vgg11"), synthetic, TINY)
+    row = run_row(spec, synthetic, replace(TINY, steps=1), "cpu", 0)
+    onednn, native_bf16 = cpu_capabilities()
+    assert (row["channels_last"], row["precision"]) == (onednn, "bf16" if native_bf16 else "fp32")
 
 
 def test_train_reports_every_field(synthetic):

@@ -47,10 +47,13 @@ def test_train_cli_trains_narrow_cfgs_as_written_and_says_what_runs(tmp_path, ca
     assert "width" not in out.split("16,M,32,M; differs from standard:")[1].splitlines()[0]
     assert "; width 0.25 (standard 1);" in out  # vgg11's line
     recipe = next(line for line in out.splitlines() if line.startswith("recipe:"))
-    # On CPU the CUDA-only settings are off, as the rows record them.
+    # On CPU the fast paths are what its kernels have (vggablate.fastpaths), as the rows record them.
+    from vggablate.fastpaths import cpu_capabilities
+
+    onednn, native_bf16 = cpu_capabilities()
     assert "width=0.25 (nets with a 256+ channel conv)" in recipe and "narrow_from" not in recipe
-    assert "channels_last=False" in recipe and "bf16=False" in recipe
-    assert (custom["precision"], custom["channels_last"]) == ("fp32", False)
+    assert f"channels_last={onednn}" in recipe and f"bf16={native_bf16}" in recipe
+    assert (custom["precision"], custom["channels_last"]) == ("bf16" if native_bf16 else "fp32", onednn)
     assert "nan" not in out
 
 

@@ -24,6 +24,7 @@ from vggablate.data import DeviceLoader, StreamLoader, TensorData, load_dataset
 from vggablate.data.catalog import check_dataset
 from vggablate.errors import UsageError
 from vggablate.evaluate import evaluate_model
+from vggablate.fastpaths import fast_paths
 from vggablate.measure.latency import precision_flags
 from vggablate.memcheck import check_training_fits
 from vggablate.model import build_model
@@ -174,8 +175,9 @@ def _cpu_narrowing(cuda: bool, width: float) -> dict[str, Any]:
 
 
 def effective_config(cfg: TrainConfig, device: str) -> TrainConfig:
-    """Return the recipe as it runs on the device: channels_last and bf16 are CUDA-only."""
-    return cfg if device.startswith("cuda") else replace(cfg, channels_last=False, bf16=False)
+    """Return the recipe as it runs on the device: channels_last and bf16 where its hardware has them."""
+    paths = fast_paths(cfg.channels_last, cfg.bf16, device)
+    return replace(cfg, channels_last=paths.channels_last, bf16=paths.bf16)
 
 
 def prepare_spec(spec: ArchSpec, data: Any, cfg: TrainConfig) -> ArchSpec:
@@ -231,7 +233,7 @@ def lr_factor(step: int, total: int, warmup: int, schedule: str) -> float:
 
 def make_loaders(data: Any, cfg: TrainConfig, device: str, seed: int) -> tuple[Any, Any]:
     """Return (train, test) batch iterables: device-resident for in-memory data, streamed otherwise."""
-    cl = cfg.channels_last and device.startswith("cuda")
+    cl = effective_config(cfg, device).channels_last
     if isinstance(data, TensorData):
         data = data.to(device)  # a no-op when the caller loaded it there
         return DeviceLoader(data, cfg.batch_size, True, seed, cl), DeviceLoader(data, cfg.eval_batch_size, False, 0, cl)
@@ -248,7 +250,7 @@ def curve_loader(data: Any, cfg: TrainConfig, device: str, test: Any) -> Any:
         return test
     k = -(-len(data.test_y) // limit)  # a stride, not the first images: clutter's are grouped by digit
     sub = replace(data.to(device), test_x=data.test_x[::k], test_y=data.test_y[::k])
-    return DeviceLoader(sub, cfg.eval_batch_size, False, 0, cfg.channels_last and device.startswith("cuda"))
+    return DeviceLoader(sub, cfg.eval_batch_size, False, 0, effective_config(cfg, device).channels_last)
 
 
 def _sync(device: str) -> float:
@@ -270,7 +272,7 @@ def train_and_evaluate(
     cuda = device.startswith("cuda")
     # The row says bf16 or fp32, so fp32 must not quietly be TF32 (cuDNN's default on CUDA); the
     # shapes are fixed, so cuDNN's autotuning picks the fastest conv algorithms once per shape.
-    with precision_flags("bf16" if cfg.bf16 and cuda else "fp32", cudnn_benchmark=cuda):
+    with precision_flags("bf16" if effective_config(cfg, device).bf16 else "fp32", cudnn_benchmark=cuda):
         return _train_and_evaluate(spec, data, cfg, device, seed, progress)
 
 
@@ -282,8 +284,9 @@ def _train_and_evaluate(
         classes = plural(spec.num_classes, "class", "classes")
         raise UsageError(f"{spec.name} has {classes}, the data {data.num_classes}; use prepare_spec")
     seed_everything(seed)
-    cuda, bf16 = device.startswith("cuda"), cfg.bf16 and device.startswith("cuda")
-    model = build_model(spec).to(device, memory_format=torch.channels_last if cfg.channels_last and cuda else None)
+    paths = effective_config(cfg, device)
+    bf16 = paths.bf16
+    model = build_model(spec).to(device, memory_format=torch.channels_last if paths.channels_last else None)
     train, test = make_loaders(data, cfg, device, seed)
     curve_test = curve_loader(data, cfg, device, test)
     per_epoch = len(train)
@@ -361,12 +364,12 @@ def run_row(spec: ArchSpec, data: Any, cfg: TrainConfig, device: str, seed: int,
     totals = analyse(fitted, data.input_size)
     t0 = time.perf_counter()
     result = train_and_evaluate(fitted, data, cfg, device, seed, progress)
-    cuda = device.startswith("cuda")
+    cuda, paths = device.startswith("cuda"), effective_config(cfg, device)
     run = {
         "input_size": data.input_size,
         "device": "cuda" if cuda else "cpu",
-        "precision": "bf16" if cfg.bf16 and cuda else "fp32",
-        "channels_last": cfg.channels_last and cuda,
+        "precision": "bf16" if paths.bf16 else "fp32",
+        "channels_last": paths.channels_last,  # as run: on a CPU, what its kernels have (vggablate.fastpaths)
         "compile": False,
         "cudnn_benchmark": cuda,  # train_and_evaluate turns cuDNN's autotuning on for CUDA
         "mode": "train",
