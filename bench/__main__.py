@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import sys
+import warnings
+from collections.abc import Iterator
 
 from bench.common import OneLineParser, fail
 from vggablate.errors import UsageError
@@ -43,6 +46,25 @@ def build_parser() -> OneLineParser:
     return parser
 
 
+@contextlib.contextmanager
+def _one_line_journal_warnings() -> Iterator[None]:
+    """Print a journal's warnings (a torn line, a damaged row skipped) as `warning: ...` lines, once each."""
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001 (warnings' signature)
+        # Looked up, not imported: records imports pandas, which `--help` and `list` should not pay for;
+        # a JournalWarning exists only once records has been imported anyway.
+        records = sys.modules.get("vggablate.records")
+        if records is not None and issubclass(category, records.JournalWarning):
+            print(f"warning: {message}", file=sys.stderr, flush=True)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the command; user errors exit 2 with one line."""
     parser = build_parser()
@@ -51,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        with _one_line_journal_warnings():
+            return int(args.func(args) or 0)
     except UsageError as exc:
         return fail(str(exc))
     except KeyboardInterrupt:
