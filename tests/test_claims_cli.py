@@ -63,6 +63,16 @@ def test_verdict_is_recomputed_from_the_journal(claims_run, tmp_path):
     assert "contradicted" in lrn
 
 
+def test_one_seed_shows_the_point_value_without_an_interval(claims_run, tmp_path):
+    copy = tmp_path / claims_run.name
+    shutil.copytree(claims_run, copy)
+    rows = [r for r in journal(copy) if r["seed"] == 0]
+    (copy / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert bench_main("report", str(copy)).returncode == 0
+    lrn = next(line for line in (copy / "claims.md").read_text().splitlines() if line.startswith("| lrn "))
+    assert "(1 seed: no interval)" in lrn and "nan" not in lrn
+
+
 def test_adding_seeds_runs_only_the_new_ones(claims_run):
     before = journal(claims_run)
     proc = claims("--resume", str(claims_run), "--seeds", "3")
