@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib
 import importlib.util
 import sys
@@ -10,7 +11,7 @@ import warnings
 from collections.abc import Iterator
 
 from bench.common import OneLineParser, fail
-from vggablate.errors import UsageError
+from vggablate.errors import RunError, UsageError
 
 # Each command lives in bench/cmd_<name>.py with add_parser(subparsers) and main(args) -> int.
 COMMANDS = (
@@ -30,6 +31,10 @@ COMMANDS = (
     "data",
     "rank",
 )
+
+
+# A full disk or quota is not a bug in vggablate: one line instead of a traceback, wherever it strikes.
+_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
 def _modules() -> list:
@@ -77,6 +82,14 @@ def main(argv: list[str] | None = None) -> int:
             return int(args.func(args) or 0)
     except UsageError as exc:
         return fail(str(exc))
+    except RunError as exc:  # a run stopped part-way (a full disk): one line, and how to finish it
+        fail(str(exc))
+        return 1
+    except OSError as exc:
+        if exc.errno not in _DISK_FULL:
+            raise
+        fail(f"{exc.filename or 'writing'}: {exc.strerror}; free space, then run the command again")
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

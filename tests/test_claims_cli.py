@@ -73,6 +73,26 @@ def test_one_seed_shows_the_point_value_without_an_interval(claims_run, tmp_path
     assert "(1 seed: no interval)" in lrn and "nan" not in lrn
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('"vgg11_lrn",', '"vgg11_lrnX",', "config.toml: unknown arch 'vgg11_lrnX'; did you mean vgg11_lrn"),
+        ('name = "claims-smoke"', 'name = "claims-smokeX"', "config.toml: name 'claims-smokeX' names no claims budget"),
+    ],
+    ids=["arch", "name"],
+)
+def test_resuming_a_hand_edited_folder_is_one_line(claims_run, tmp_path, old, new, message):
+    copy = tmp_path / claims_run.name
+    shutil.copytree(claims_run, copy)
+    config = copy / "config.toml"
+    config.write_text(config.read_text().replace(old, new, 1))
+    before = {p.name: p.read_bytes() for p in copy.iterdir() if p.is_file()}
+    proc = claims("--resume", str(copy))
+    assert (proc.returncode, proc.stderr.count("\n")) == (2, 1), proc.stderr  # was a KeyError traceback
+    assert proc.stderr.startswith(f"error: {copy}/") and message in proc.stderr
+    assert {p.name: p.read_bytes() for p in copy.iterdir() if p.is_file()} == before
+
+
 def test_adding_seeds_runs_only_the_new_ones(claims_run):
     before = journal(claims_run)
     proc = claims("--resume", str(claims_run), "--seeds", "3")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import INTERACTIVE
-from proc_helpers import session, wait_until
+from proc_helpers import HAS_PROC, session, wait_until
 
 from vggablate.isolate import error_type_of, one_line, run_isolated, worker_context
 
@@ -176,7 +176,7 @@ from vggablate.isolate import run_isolated
 out = run_isolated(isolate_helpers.{fn}, {{"marker": {marker!r}}}, {timeout})
 print(out.error_type)
 """
-LINUX_ONLY = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table in /proc")
+LINUX_ONLY = pytest.mark.skipif(not HAS_PROC, reason="reads the process table in /proc")
 
 
 @LINUX_ONLY

@@ -9,6 +9,7 @@ Never imports torch.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -23,6 +24,10 @@ from vggablate.errors import UsageError
 
 # The columns are defined in schema.py; re-exported here, where readers of rows have always found them.
 from vggablate.schema import ENV, FIGURES, IDENTITY, NEEDED_BY_KIND, RETRYABLE_ERRORS, SETTINGS, column_problem
+
+
+class JournalWriteError(Exception):
+    """Rows that could not be appended (a full disk, a quota): the journal keeps every whole row before them."""
 
 
 class JournalWarning(UserWarning):
@@ -117,10 +122,13 @@ class Journal:
         # O_APPEND + one write: concurrent appenders cannot interleave inside a line.
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
+            start = os.fstat(fd).st_size
+            try:
+                _write_all(fd, data)
+                os.fsync(fd)
+            except OSError as exc:  # a full disk or quota: keep only whole rows, then say so
+                _cut_back(fd, start)
+                raise JournalWriteError(f"cannot append to {self.path}: {exc.strerror or exc}") from exc
         finally:
             os.close(fd)
 
@@ -150,6 +158,22 @@ class Journal:
 
 # Damaged rows named one by one, then counted: a wholly mangled file should not print a page.
 MAX_ROW_WARNINGS = 10
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _cut_back(fd: int, size: int) -> None:
+    """Truncate a failed append back to where it began, so the journal ends with a whole row."""
+    # The run holds its folder (sweep.run_lock), so nobody else appended meanwhile. If even this
+    # fails, the torn tail is what a kill leaves, and Journal() and read_rows() already drop it.
+    with contextlib.suppress(OSError):
+        if os.fstat(fd).st_size > size:
+            os.ftruncate(fd, size)
+            os.fsync(fd)
 
 
 def read_rows(path: str | os.PathLike) -> list[dict]:

@@ -7,14 +7,23 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vggablate import sweep
-from vggablate.errors import UsageError
+from vggablate.errors import RunError, UsageError
 from vggablate.executors import LocalExecutor, Progress
-from vggablate.records import RETRYABLE_ERRORS, atomic_write_text, last_attempts, latest_attempts, read_rows
+from vggablate.records import (
+    RETRYABLE_ERRORS,
+    JournalWarning,
+    JournalWriteError,
+    atomic_write_text,
+    last_attempts,
+    latest_attempts,
+    read_rows,
+)
 from vggablate.sweepconfig import SweepConfig, spec_overrides, to_toml
 from vggablate.trial import PROGRESS_ENV, Trial, check_trial, trial_id
 
@@ -43,14 +52,19 @@ def plan_new(cfg: SweepConfig, out: str | Path, trials: list[Trial] | None = Non
 def plan_resume(run_dir: str | Path, given: SweepConfig | None = None, retry_errors: bool = False) -> Plan:
     """Reopen a run folder: only the trials not yet in its journal remain (refuse another sweep's folder)."""
     folder, cfg, rows = sweep.load_resume(run_dir)
-    trials = resolve_trials(cfg)
+    sweep.check_not_in_use(folder)
+    try:
+        trials = resolve_trials(cfg)
+    except UsageError as exc:  # e.g. an arch renamed by hand: say which file holds it
+        raise UsageError(f"{folder.path / 'config.toml'}: {exc}") from None
     sweep.check_resume(cfg, given, rows, trials)
     return Plan(cfg, folder, trials, sweep.pending(trials, rows, retry_errors), last_attempts(rows))
 
 
 def plan_more_seeds(run_dir: str | Path, overrides: dict, retry_errors: bool = False) -> Plan:
     """Resume with more seeds: the trials done stay valid, the grown config is saved, the new seeds run."""
-    saved = sweep.load_resume(run_dir)[1]
+    folder, saved, _ = sweep.load_resume(run_dir)
+    sweep.check_not_in_use(folder)
     grown = replace(saved, **{k: v for k, v in overrides.items() if v is not None})
     diff = set(sweep.differences(saved, grown)) - {"seeds", "data_dir"}
     if diff or grown.seeds < saved.seeds:
@@ -70,26 +84,43 @@ def resolve_trials(cfg: SweepConfig) -> list[Trial]:
     return trials
 
 
-def execute(plan: Plan, quiet: bool = False, executor: object | None = None) -> bool:
-    """Run the pending trials into the journal; return False when interrupted (Ctrl-C)."""
+def execute(plan: Plan, quiet: bool = False, executor: object | None = None, command: str = "run") -> bool:
+    """Run the pending trials into the journal; return False when interrupted (Ctrl-C).
+
+    ``command`` is the bench command that resumes the folder (``run``, ``claims``), for the messages.
+    The folder is held (sweep.run_lock) meanwhile: a second process cannot run the same trials.
+    """
     executor = executor or LocalExecutor(timeout_s=plan.cfg.timeout_s)
-    progress = Progress(len(plan.trials), len(plan.trials) - len(plan.todo), sweep.trial_label, quiet)
-    if progress.enabled:
-        os.environ[PROGRESS_ENV] = "1"  # spawned workers inherit it: accuracy trials show their own bar
-    try:
-        executor.run(plan.todo, sweep.journal_callback(plan.folder, plan.attempts), progress)
-    except KeyboardInterrupt:
-        progress.close()
-        print(
-            f"interrupted: every finished trial is in {plan.folder.journal}; "
-            f"resume with: python -m bench run --resume {plan.folder.path}",
-            file=sys.stderr,
-        )
-        return False
-    finally:
-        os.environ.pop(PROGRESS_ENV, None)
+    resume = f"python -m bench {command} --resume {plan.folder.path}"
+    with sweep.run_lock(plan.folder):
+        todo = _still_to_do(plan)
+        progress = Progress(len(plan.trials), len(plan.trials) - len(todo), sweep.trial_label, quiet)
+        if progress.enabled:
+            os.environ[PROGRESS_ENV] = "1"  # spawned workers inherit it: accuracy trials show their own bar
+        try:
+            executor.run(todo, sweep.journal_callback(plan.folder, plan.attempts), progress)
+        except KeyboardInterrupt:
+            progress.close()
+            print(f"interrupted: every finished trial is in {plan.folder.journal}; resume with: {resume}",
+                  file=sys.stderr)  # fmt: skip
+            return False
+        except JournalWriteError as exc:
+            progress.close()
+            raise RunError(f"{exc}; every row before it is kept: free space, then resume with: {resume}") from None
+        finally:
+            os.environ.pop(PROGRESS_ENV, None)
     progress.close()
     return True
+
+
+def _still_to_do(plan: Plan) -> list[Trial]:
+    """Drop the planned trials that another process journaled between planning and taking the folder."""
+    if not plan.folder.journal.exists():
+        return plan.todo
+    with warnings.catch_warnings():  # the plan's own read already said what is damaged
+        warnings.simplefilter("ignore", JournalWarning)
+        now = last_attempts(read_rows(plan.folder.journal))
+    return [t for t in plan.todo if now.get(trial_id(t), -1) <= plan.attempts.get(trial_id(t), -1)]
 
 
 def failures(plan: Plan) -> Counter[str]:

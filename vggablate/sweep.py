@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -93,9 +95,9 @@ def train_config(cfg: SweepConfig) -> TrainConfig:
 def check_trials(cfg: SweepConfig, specs: list[ArchSpec]) -> None:
     """Refuse, before any work, settings no trial could run with; make a CIFAR data set ready once."""
     if "accuracy" in cfg.metrics and cfg.dataset.startswith("imagefolder:"):
-        from vggablate.data.folder import check_folder
+        from vggablate.data.folder import check_images
 
-        check_folder(cfg.dataset.split(":", 1)[1])
+        check_images(cfg.dataset.split(":", 1)[1])  # an unreadable image: one line here, not a crash per trial
     if "accuracy" in cfg.metrics and is_clutter(cfg.dataset):
         parse_clutter(cfg.dataset)  # bad parameters: one line here, not an error row per trial
     if "accuracy" in cfg.metrics and cfg.dataset in ("cifar10", "cifar100"):
@@ -130,16 +132,51 @@ def new_run_folder(out: str | Path, name: str) -> RunFolder:
     if out.exists() and not out.is_dir():
         raise UsageError(f"output folder {str(out)!r} is a file; give a folder with --out")
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = out / f"{stamp}-{name}"
-    n = 1
-    while path.exists():  # two runs in the same second get distinct folders
-        n += 1
-        path = out / f"{stamp}-{name}-{n}"
+    for n in itertools.count(1):
+        path = out / (f"{stamp}-{name}" if n == 1 else f"{stamp}-{name}-{n}")
+        try:
+            # Exclusive: of two runs started in the same second (two CI jobs, one --out), one makes
+            # the folder and the other gets FileExistsError and the next suffix; never both the same.
+            path.mkdir(parents=True)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise UsageError(f"cannot create run folder {str(path)!r}: {exc.strerror}") from None
+        return RunFolder(path)
+    raise AssertionError("unreachable")  # itertools.count never ends
+
+
+@contextmanager
+def run_lock(folder: RunFolder) -> Iterator[None]:
+    """Hold the run folder for this process while it runs trials; another process gets a one-line UsageError.
+
+    An advisory ``flock`` on the folder itself, not on a lock file: refusing must not leave a file
+    in somebody's run. The kernel drops it when the holder exits, however it exits, so a run killed
+    with SIGKILL leaves no stale lock for ``--resume`` to trip on.
+    """
     try:
-        path.mkdir(parents=True)
-    except OSError as exc:
-        raise UsageError(f"cannot create run folder {str(path)!r}: {exc.strerror}") from None
-    return RunFolder(path)
+        import fcntl
+    except ImportError:  # no advisory locks here (Windows): run unguarded
+        yield
+        return
+    fd = os.open(folder.path, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(
+                f"run folder {str(folder.path)!r} is in use by another bench process; "
+                "let it finish (or stop it), then resume"
+            ) from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def check_not_in_use(folder: RunFolder) -> None:
+    """Refuse, before any work, to resume a folder that another live process is running trials in."""
+    with run_lock(folder):
+        pass
 
 
 def default_name(cfg: SweepConfig) -> str:
