@@ -73,6 +73,27 @@ def test_one_seed_shows_the_point_value_without_an_interval(claims_run, tmp_path
     assert "(1 seed: no interval)" in lrn and "nan" not in lrn
 
 
+def test_ctrl_c_names_the_claims_command_that_finishes_the_run(tmp_path, monkeypatch):
+    from vggablate import runner
+
+    class Interrupted:  # Ctrl-C during the first training run
+        def __init__(self, timeout_s):
+            pass
+
+        def run(self, trials, on_rows, progress):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "LocalExecutor", Interrupted)
+    proc = claims(*TINY, "--seeds", "1", "--out", str(tmp_path))
+    (folder,) = tmp_path.iterdir()
+    assert proc.returncode == 130
+    # It said `python -m bench run --resume`, which finishes the trials but writes no claims.md and no verdicts.
+    assert proc.stderr.splitlines()[-1] == (
+        f"interrupted: every finished trial is in {folder / 'rows.jsonl'}; "
+        f"resume with: python -m bench claims --resume {folder}"
+    )
+
+
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
