@@ -5,6 +5,7 @@ Shared by ``bench run`` and ``bench claims``: one path from a SweepConfig to a r
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import warnings
@@ -106,7 +107,9 @@ def execute(plan: Plan, quiet: bool = False, executor: object | None = None, com
             return False
         except JournalWriteError as exc:
             progress.close()
-            raise RunError(f"{exc}; every row before it is kept: free space, then resume with: {resume}") from None
+            full = getattr(exc.__cause__, "errno", None) in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+            fix = "free space" if full else "fix that"
+            raise RunError(f"{exc}; every row before it is kept: {fix}, then resume with: {resume}") from None
         finally:
             os.environ.pop(PROGRESS_ENV, None)
     progress.close()
