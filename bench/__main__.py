@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib
 import importlib.util
 import sys
+import warnings
+from collections.abc import Iterator
 
 from bench.common import OneLineParser, fail
-from vggablate.errors import UsageError
+from vggablate.errors import RunError, UsageError
 
 # Each command lives in bench/cmd_<name>.py with add_parser(subparsers) and main(args) -> int.
 COMMANDS = (
@@ -29,6 +33,10 @@ COMMANDS = (
 )
 
 
+# A full disk or quota is not a bug in vggablate: one line instead of a traceback, wherever it strikes.
+_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
 def _modules() -> list:
     names = [f"bench.cmd_{c.replace('-', '_')}" for c in COMMANDS]
     return [importlib.import_module(n) for n in names if importlib.util.find_spec(n) is not None]
@@ -43,6 +51,25 @@ def build_parser() -> OneLineParser:
     return parser
 
 
+@contextlib.contextmanager
+def _one_line_journal_warnings() -> Iterator[None]:
+    """Print a journal's warnings (a torn line, a damaged row skipped) as `warning: ...` lines, once each."""
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001 (warnings' signature)
+        # Looked up, not imported: records imports pandas, which `--help` and `list` should not pay for;
+        # a JournalWarning exists only once records has been imported anyway.
+        records = sys.modules.get("vggablate.records")
+        if records is not None and issubclass(category, records.JournalWarning):
+            print(f"warning: {message}", file=sys.stderr, flush=True)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the command; user errors exit 2 with one line."""
     parser = build_parser()
@@ -51,9 +78,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        with _one_line_journal_warnings():
+            return int(args.func(args) or 0)
     except UsageError as exc:
         return fail(str(exc))
+    except RunError as exc:  # a run stopped part-way (a full disk): one line, and how to finish it
+        fail(str(exc))
+        return 1
+    except OSError as exc:
+        if exc.errno not in _DISK_FULL:
+            raise
+        fail(f"{exc.filename or 'writing'}: {exc.strerror}; free space, then run the command again")
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -130,7 +130,7 @@ def _run_budget(parent: Path, search: Search, epochs: float, quiet: bool, retry_
     recipe = next((t.train for t in plan.trials if t.kind == "accuracy"), None)
     label = budget_label(plan.cfg, recipe)
     _say(f"  budget {epochs:g} epochs: {label}; {len(plan.todo)} of {len(plan.trials)} runs to do -> {path}", quiet)
-    if not runner.execute(plan, quiet, resume_hint=f"claims --resume {parent}"):
+    if not runner.execute(plan, quiet, command="claims", resume_dir=parent):
         return None
     report_claims(path, label, quiet=True)
     acc_rows, comps, by_seed = judge_run(path, label)

@@ -75,6 +75,9 @@ def main(args: argparse.Namespace) -> int:
     if saved is not None and not saved.name.startswith("claims-"):
         raise UsageError(f"{args.resume} is not a claims run folder (its sweep is {saved.name!r})")
     default = saved.name.removeprefix("claims-") if saved else ("cifar" if torch.cuda.is_available() else "cpu")
+    if not args.budget and default not in BUDGETS:  # a name edited by hand: say where, not KeyError
+        raise UsageError(f"{Path(args.resume) / 'config.toml'}: name {saved.name!r} names no claims budget; "
+                         f"choose from {', '.join('claims-' + b for b in BUDGETS)}")  # fmt: skip
     budget = BUDGETS[args.budget or default]
     if budget.device == "cuda" and not torch.cuda.is_available():
         raise UsageError(f"--budget {budget.name} needs a CUDA device and torch sees none; use --budget cpu")
@@ -103,7 +106,7 @@ def main(args: argparse.Namespace) -> int:
               f"  expected duration: about {estimate / 60:.1f} min (from one timed vgg11 step on this machine)",
               file=sys.stderr, flush=True)  # fmt: skip
     start = time.perf_counter()
-    if not runner.execute(plan, args.quiet):
+    if not runner.execute(plan, args.quiet, command="claims"):
         return 130
     if not args.quiet:
         print(f"  trained in {(time.perf_counter() - start) / 60:.1f} min", file=sys.stderr)

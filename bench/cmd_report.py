@@ -20,13 +20,14 @@ def main(args: argparse.Namespace) -> int:
 
     from vggablate.report import build_reports
 
-    # A torn last journal line is recoverable: say so in one line instead of a Python warning block.
+    # A torn last line or a damaged row is recoverable: say so in one line instead of a Python warning block.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         sections = _claims_sections(Path(args.run_dir))
         paths = build_reports(args.run_dir, sections)
-    for w in caught:
-        print(f"warning: {w.message}", file=sys.stderr)
+    # A claims run reads its journal twice (claims, then reports): say each thing once.
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        print(f"warning: {message}", file=sys.stderr)
     for path in paths:
         print(path)
     return 0

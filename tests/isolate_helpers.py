@@ -16,3 +16,13 @@ if os.environ.get(SLOW_IMPORT_ENV):
 def hang(marker: str) -> None:
     Path(marker).write_text(str(os.getpid()))
     time.sleep(600)
+
+
+def lock_and_hang(marker: str) -> None:
+    # tqdm makes a multiprocessing lock in every process that shows a bar (a training run's): a named
+    # semaphore, which a worker killed mid-trial would leave to the resource tracker to clean up.
+    import multiprocessing
+
+    lock = multiprocessing.RLock()
+    hang(marker)
+    del lock

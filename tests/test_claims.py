@@ -77,6 +77,17 @@ def test_archs_that_ran_the_same_seeds_are_compared_pairwise():
     assert not comp.diff.paired and (comp.a_ci.n, comp.b_ci.n) == (4, 3)
 
 
+def test_one_seed_prints_the_point_value_and_no_interval():
+    (row,), _ = accuracy_claims({"vgg11": {0: 80.25}, "vgg11_lrn": {0: 80.0}}, "test")
+    assert row.measured == (
+        "vgg11 80.25 (1 seed: no interval) vs vgg11_lrn 80.00 (1 seed: no interval); diff -0.25 (1 seed: no interval)"
+        " -> inconclusive at this budget"
+    )
+    # One side with one seed: that side and the difference have no interval; the other side keeps its own.
+    (row,), _ = accuracy_claims({"vgg11": [80.0, 80.5, 80.25], "vgg11_lrn": [80.0]}, "test")
+    assert "nan" not in row.measured and row.measured.startswith("vgg11 80.25±0.62 (n=3) vs vgg11_lrn 80.00 (1 seed")
+
+
 def test_lrn_no_gain_claim():
     same = {"vgg11": [80.0, 80.1, 80.05, 80.05], "vgg11_lrn": [80.05, 80.0, 80.1, 80.05]}
     (row,), _ = accuracy_claims(same, "test")

@@ -63,6 +63,57 @@ def test_verdict_is_recomputed_from_the_journal(claims_run, tmp_path):
     assert "contradicted" in lrn
 
 
+def test_one_seed_shows_the_point_value_without_an_interval(claims_run, tmp_path):
+    copy = tmp_path / claims_run.name
+    shutil.copytree(claims_run, copy)
+    rows = [r for r in journal(copy) if r["seed"] == 0]
+    (copy / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert bench_main("report", str(copy)).returncode == 0
+    lrn = next(line for line in (copy / "claims.md").read_text().splitlines() if line.startswith("| lrn "))
+    assert "(1 seed: no interval)" in lrn and "nan" not in lrn
+
+
+def test_ctrl_c_names_the_claims_command_that_finishes_the_run(tmp_path, monkeypatch):
+    from vggablate import runner
+
+    class Interrupted:  # Ctrl-C during the first training run
+        def __init__(self, timeout_s):
+            pass
+
+        def run(self, trials, on_rows, progress):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "LocalExecutor", Interrupted)
+    proc = claims(*TINY, "--seeds", "1", "--out", str(tmp_path))
+    (folder,) = tmp_path.iterdir()
+    assert proc.returncode == 130
+    # It said `python -m bench run --resume`, which finishes the trials but writes no claims.md and no verdicts.
+    assert proc.stderr.splitlines()[-1] == (
+        f"interrupted: every finished trial is in {folder / 'rows.jsonl'}; "
+        f"resume with: python -m bench claims --resume {folder}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('"vgg11_lrn",', '"vgg11_lrnX",', "config.toml: unknown arch 'vgg11_lrnX'; did you mean vgg11_lrn"),
+        ('name = "claims-smoke"', 'name = "claims-smokeX"', "config.toml: name 'claims-smokeX' names no claims budget"),
+    ],
+    ids=["arch", "name"],
+)
+def test_resuming_a_hand_edited_folder_is_one_line(claims_run, tmp_path, old, new, message):
+    copy = tmp_path / claims_run.name
+    shutil.copytree(claims_run, copy)
+    config = copy / "config.toml"
+    config.write_text(config.read_text().replace(old, new, 1))
+    before = {p.name: p.read_bytes() for p in copy.iterdir() if p.is_file()}
+    proc = claims("--resume", str(copy))
+    assert (proc.returncode, proc.stderr.count("\n")) == (2, 1), proc.stderr  # was a KeyError traceback
+    assert proc.stderr.startswith(f"error: {copy}/") and message in proc.stderr
+    assert {p.name: p.read_bytes() for p in copy.iterdir() if p.is_file()} == before
+
+
 def test_adding_seeds_runs_only_the_new_ones(claims_run):
     before = journal(claims_run)
     proc = claims("--resume", str(claims_run), "--seeds", "3")

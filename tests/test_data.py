@@ -83,6 +83,41 @@ def test_corrupt_archive_and_bad_names(tmp_path):
         load_dataset(f"imagefolder:{tmp_path / 'missing'}")
 
 
+def write_image_folder(root, classes=("cat", "dog"), per_class=2):
+    """Write a tiny image folder: train/ and val/, a few 12x12 PNGs per class."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for split in ("train", "val"):
+        for cls in classes:
+            (root / split / cls).mkdir(parents=True)
+            for i in range(per_class):
+                Image.fromarray(rng.integers(0, 256, (12, 12, 3), dtype=np.uint8)).save(root / split / cls / f"{i}.png")
+    return root
+
+
+def test_an_unreadable_image_is_refused_before_training_named_and_counted(tmp_path):
+    from torchvision.datasets.folder import IMG_EXTENSIONS
+
+    from vggablate.data.folder import IMAGE_SUFFIXES, check_images
+
+    assert IMAGE_SUFFIXES == IMG_EXTENSIONS  # the files ImageFolder would load are the ones checked
+    write_image_folder(tmp_path)
+    check_images(str(tmp_path))  # a sound folder passes
+    (tmp_path / "val" / "cat" / "junk.jpg").write_text("not an image")  # crashed training mid-epoch
+    (tmp_path / "val" / "cat" / "notes.txt").write_text("ignored, as ImageFolder ignores it")
+    junk = tmp_path / "val" / "cat" / "junk.jpg"
+    with pytest.raises(UsageError, match=rf"1 file PIL cannot read as an image, first '{junk}' \(cannot identify"):
+        load_dataset(f"imagefolder:{tmp_path}", workers=0)
+    (tmp_path / "train" / "dog" / "1.png").write_bytes((tmp_path / "train" / "dog" / "1.png").read_bytes()[:40])
+    with pytest.raises(
+        UsageError, match=r"2 files PIL cannot read .* first '.*train/dog/1.png'.*remove or replace them"
+    ):
+        check_images(str(tmp_path))
+    junk.unlink()
+    check_images(str(tmp_path), need_train=False)  # evaluation reads val/ alone
+
+
 def test_random_crop_shifts_within_padding():
     x = torch.ones(64, 1, 8, 8, dtype=torch.uint8)
     g = torch.Generator().manual_seed(0)

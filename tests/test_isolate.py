@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import INTERACTIVE
+from proc_helpers import HAS_PROC, session, wait_until
 
 from vggablate.isolate import error_type_of, one_line, run_isolated, worker_context
 
@@ -164,6 +165,50 @@ def test_ctrl_c_while_the_worker_starts_still_stops_it(tmp_path):
     if marker.exists() and marker.read_text():
         with pytest.raises(ProcessLookupError):
             os.kill(int(marker.read_text()), 0)
+
+
+# The same parent with no Ctrl-C handling: what a CI runner's SIGKILL at its time limit meets.
+DRIVER_PLAIN = """
+import sys
+sys.path[:0] = {paths!r}
+import isolate_helpers
+from vggablate.isolate import run_isolated
+out = run_isolated(isolate_helpers.{fn}, {{"marker": {marker!r}}}, {timeout})
+print(out.error_type)
+"""
+LINUX_ONLY = pytest.mark.skipif(not HAS_PROC, reason="reads the process table in /proc")
+
+
+@LINUX_ONLY
+def test_a_worker_dies_with_its_killed_caller_and_the_forkserver_follows(tmp_path):
+    marker = tmp_path / "worker.pid"
+    paths = [str(Path(__file__).parent), str(Path(__file__).parents[1])]
+    code = DRIVER_PLAIN.format(paths=paths, fn="hang", marker=str(marker), timeout=600)
+    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        assert wait_until(lambda: marker.exists() and marker.read_text() or proc.poll() is not None, 120)
+        assert proc.poll() is None, proc.stderr.read()
+        worker = int(marker.read_text())
+        assert len(session(proc.pid)) >= 3  # the caller, the forkserver, the worker (and a resource tracker)
+        proc.kill()  # SIGKILL: no handler, no finally, no atexit in the caller
+        proc.wait()
+        # Nobody is left to enforce the 600 s timeout: the worker must go by itself, and the forkserver after it.
+        assert wait_until(lambda: not session(proc.pid), 10), f"left running: {session(proc.pid)} (worker {worker})"
+    finally:
+        for pid in session(proc.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_a_killed_worker_leaves_no_semaphore_behind(tmp_path):
+    # A worker killed on its timeout (or on Ctrl-C) used to leave tqdm's named lock to the resource
+    # tracker, which printed "There appear to be 1 leaked semaphore objects" when the caller exited.
+    marker = tmp_path / "worker.pid"
+    paths = [str(Path(__file__).parent), str(Path(__file__).parents[1])]
+    code = DRIVER_PLAIN.format(paths=paths, fn="lock_and_hang", marker=str(marker), timeout=5)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert marker.exists()  # the worker made its lock before it was killed
+    assert (done.returncode, done.stdout, done.stderr) == (0, "timeout\n", "")
 
 
 def getenv(name):

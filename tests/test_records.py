@@ -94,18 +94,51 @@ def test_journal_repairs_torn_tail_before_appending(tmp_path):
     assert [r["trial_id"] for r in read_rows(path)] == ["a", "c"]
 
 
-def test_read_rows_corrupt_middle_line_is_a_usage_error(tmp_path):
+def test_read_rows_skips_damaged_rows_with_one_warning_each(tmp_path):
     path = tmp_path / "rows.jsonl"
-    path.write_text('{"trial_id": "a"}\n{"trial_id": \n{"trial_id": "c"}\n')
-    with pytest.raises(UsageError, match=r"rows\.jsonl:2: corrupt journal line"):
+    good = [{"trial_id": t, "kind": "counts", "arch": "vgg11", "params": 1} for t in "abc"]
+    lines = [
+        json.dumps(good[0]),
+        json.dumps({**good[0], "trial_id": "x", "params": "abc", "macs": "NaN"}),  # one warning, first field
+        "[1, 2]",
+        '{"trial_id": ',  # a damaged middle line, not a torn tail
+        json.dumps({**good[1], "stage_params": [1, "2"]}),
+        json.dumps({**good[1], "kind": "accuracy", "seed": None}),
+        json.dumps({**good[1], "batch_size": 8.5}),
+        json.dumps({**good[1], "channels_last": "yes"}),
+        json.dumps({**good[1], "arch": None}),
+        json.dumps(good[1]),
+        json.dumps({**good[2], "seed": None, "unknown_column": "anything"}),  # null seed: fine outside accuracy
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.warns(JournalWarning) as seen:
+        rows = read_rows(path)
+    assert [r["trial_id"] for r in rows] == ["a", "b", "c"]
+    assert [str(w.message).removeprefix(f"{path} ") for w in seen] == [
+        "line 2: params is 'abc', expected a number; row skipped",
+        "line 3: a JSON list, not a row object; row skipped",
+        "line 4: not a JSON row (Expecting value: line 1 column 14 (char 13)); row skipped",
+        "line 5: stage_params is [1, '2'], expected a list of numbers; row skipped",
+        "line 6: seed is missing, which every accuracy row needs; row skipped",
+        "line 7: batch_size is 8.5, expected an integer; row skipped",
+        "line 8: channels_last is 'yes', expected true or false; row skipped",
+        "line 9: arch is null, expected a value; row skipped",
+    ]
+
+
+def test_read_rows_counts_warnings_past_ten_and_refuses_a_file_without_rows(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text(json.dumps({"trial_id": "a"}) + "\n" + '{"params": "x"}\n' * 13)
+    with pytest.warns(JournalWarning) as seen:
+        assert len(read_rows(path)) == 1
+    assert len(seen) == 11 and str(seen[-1].message) == f"{path}: 3 more damaged rows skipped"
+    path.write_text("a,b,c\n1,2,3\n4,5,6\n")  # a CSV, not a journal
+    with pytest.raises(UsageError, match=r"no usable row in it \(.*line 1: not a JSON row"):
         read_rows(path)
 
 
-def test_read_rows_missing_file_and_non_object_line(tmp_path):
+def test_read_rows_missing_file(tmp_path):
     with pytest.raises(UsageError, match="no journal"):
-        read_rows(tmp_path / "rows.jsonl")
-    (tmp_path / "rows.jsonl").write_text('[1, 2]\n{"trial_id": "a"}\n')
-    with pytest.raises(UsageError, match=":1: journal line is not a JSON object"):
         read_rows(tmp_path / "rows.jsonl")
 
 

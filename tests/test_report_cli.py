@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import bench_main
 from report_fixtures import counts_only_rows, fixture_rows
 
 from bench.__main__ import main
@@ -32,13 +33,28 @@ def test_torn_journal_warns_in_one_line(tmp_path, capsys):
     assert len(err) == 1 and err[0].startswith("warning: ") and "torn last line" in err[0]
 
 
+def test_damaged_rows_are_skipped_by_report_and_compare(tmp_path):
+    # Text where a number goes crashed the plots (report) and the differences (compare) with a TypeError.
+    rows = counts_only_rows()  # vgg11, vgg16
+    rows[1] = {**rows[1], "params": "abc"}
+    Journal(tmp_path / "rows.jsonl").extend(rows)
+    proc = bench_main("report", str(tmp_path))
+    warning = f"warning: {tmp_path / 'rows.jsonl'} line 2: params is 'abc', expected a number; row skipped"
+    assert (proc.returncode, proc.stderr.splitlines()) == (0, [warning]), proc.stderr
+    assert (tmp_path / "report.html").is_file()
+    proc = bench_main("compare", str(tmp_path), str(tmp_path))
+    assert (proc.returncode, proc.stderr.splitlines()) == (0, [warning]), proc.stderr
+    # The other rows are compared; the skipped one's setting is on neither side.
+    assert "| params | vgg11 counts" in proc.stdout and "vgg16" not in proc.stdout
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
         (lambda d: d / "missing", "no run folder at"),
         (lambda d: (d / "rows.jsonl").write_text("{}\n") and d / "rows.jsonl", "is a file"),
         (lambda d: d, "has no rows.jsonl"),
-        (lambda d: (d / "rows.jsonl").write_text('{"a": 1}\n{bad\n{"b": 2}\n') and d, "rows.jsonl:2: corrupt"),
+        (lambda d: (d / "rows.jsonl").write_text('[1]\n{bad\n"x"\n') and d, "rows.jsonl: no usable row in it"),
     ],
 )
 def test_bad_run_dir_is_one_line_exit_2(tmp_path, capsys, make, message):

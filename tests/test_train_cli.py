@@ -106,3 +106,23 @@ def test_train_cli_failed_download_is_one_line(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz" in err
     assert str(tmp_path / "empty") in err and "--data-dir" in err and not (tmp_path / "out").exists()
+
+
+def test_an_unreadable_image_is_one_line_before_any_training(tmp_path):
+    from cli_helpers import bench_main
+    from test_data import write_image_folder
+
+    images = write_image_folder(tmp_path / "images")
+    (images / "val" / "cat" / "junk.jpg").write_text("not an image")  # crashed training with UnidentifiedImageError
+    dataset = f"imagefolder:{images}"
+    for argv in (
+        ["train", "8,M,16,M", "--head", "gap", "--dataset", dataset, "--steps", "1", "--no-progress"],
+        ["run", "--archs", "8,M,16,M", "--metrics", "accuracy", "--dataset", dataset, "--epochs", "1"],
+    ):
+        proc = bench_main(*argv, "--out", str(tmp_path / "out"))
+        assert (proc.returncode, proc.stderr.count("\n")) == (2, 1), proc.stderr
+        assert (
+            proc.stderr.startswith(f"error: image folder '{images}': 1 file PIL cannot read")
+            and "junk.jpg" in proc.stderr
+        )
+        assert not (tmp_path / "out").exists()

@@ -8,12 +8,14 @@ and specs it is given. Never imports torch.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from vggablate.analysis import analyse, layer_table
 from vggablate.convergence import mean_climb
 from vggablate.registry import get_arch
+from vggablate.stats import MeanCI
 from vggablate.verdict import HOLDS, Judgement, combine_labels, judge
 
 DOES_NOT_HOLD = "does not hold"
@@ -128,11 +130,21 @@ def _values(x: Mapping[int, float] | Sequence[float]) -> list[float]:
     return list(x.values()) if isinstance(x, Mapping) else list(x)
 
 
+NO_INTERVAL = "(1 seed: no interval)"
+
+
 def _fmt(c: Judgement) -> str:
-    a, b, d = c.a_ci, c.b_ci, c.diff
+    d = c.diff
     how = "paired by seed" if d.paired else "Welch"
-    return (f"{c.a} {a.mean:.2f}±{a.half_width:.2f} (n={a.n}) vs {c.b} {b.mean:.2f}±{b.half_width:.2f} "
-            f"(n={b.n}); diff {d.diff:+.2f} [{d.lo:+.2f}, {d.hi:+.2f}] ({how}); {climb_text(c)}")  # fmt: skip
+    # One seed has no spread, so no interval: print the point value, never "±nan".
+    interval = NO_INTERVAL if math.isnan(d.lo) else f"[{d.lo:+.2f}, {d.hi:+.2f}] ({how})"
+    return f"{_side(c.a, c.a_ci)} vs {_side(c.b, c.b_ci)}; diff {d.diff:+.2f} {interval}; {climb_text(c)}"
+
+
+def _side(name: str, ci: MeanCI) -> str:
+    if ci.n < 2 or math.isnan(ci.half_width):
+        return f"{name} {ci.mean:.2f} {NO_INTERVAL}"
+    return f"{name} {ci.mean:.2f}±{ci.half_width:.2f} (n={ci.n})"
 
 
 def _advice(c: Judgement) -> str:
@@ -145,8 +157,8 @@ def climb_text(c: Judgement) -> str:
     if c.climb_a is None or c.climb_b is None:
         return "climb unknown (a curve with fewer than 2 epochs)"
     half = (c.diff.hi - c.diff.lo) / 2
-    return (f"last-quarter climb {c.a} {c.climb_a:+.2f}, {c.b} {c.climb_b:+.2f} pts "
-            f"(CI half-width {half:.2f})")  # fmt: skip
+    width = "no CI half-width with 1 seed" if math.isnan(half) else f"CI half-width {half:.2f}"
+    return f"last-quarter climb {c.a} {c.climb_a:+.2f}, {c.b} {c.climb_b:+.2f} pts ({width})"
 
 
 # (claim id, title, source, paper says, comparisons (a, b, expect)); a missing arch skips the part.

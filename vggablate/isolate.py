@@ -7,6 +7,10 @@ pays about 3 s of ``import torch`` (docs/benchmarks.md). Not a plain ``fork`` of
 forked child of a process that has touched CUDA cannot use CUDA. The forkserver is a fresh
 interpreter that only imports (importing torch does not initialise CUDA), so its children can.
 Where there is no forkserver (not POSIX), each call spawns a fresh interpreter instead.
+
+A worker dies with its caller, however the caller dies (a CI runner's SIGKILL included): nobody
+else would stop it, since the caller enforced its timeout (see ``die_with``). The forkserver then
+exits by itself: it stops once no process holding its "alive" pipe (the caller, its workers) is left.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 import pickle
+import select
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +36,9 @@ from typing import Any
 _OOM_TEXT = ("out of memory", "can't allocate memory", "cannot allocate memory", "alloc_failed")
 # Imported once by the forkserver, before it forks any worker; none of them touches CUDA on import.
 PRELOAD = ("torch", "vggablate.trial", "vggablate.train")
+# A worker's exit status when it ends because its caller is gone (EX_SOFTWARE would mislead; nobody reads it).
+ORPHANED_EXIT = 75
+POLL_S = 0.5  # how often a worker without pidfds (not Linux) checks that its caller lives
 
 
 @dataclass(frozen=True)
@@ -55,7 +64,7 @@ def run_isolated(fn: Callable[..., Any], kwargs: dict[str, Any], timeout_s: floa
     # a forkserver's children start with the forkserver's (PROGRESS_ENV, a test's monkeypatch).
     call = pickle.dumps((fn, kwargs))
     # Not a daemon: daemons may not start children (inductor's compile workers, data loaders).
-    proc = ctx.Process(target=_worker, args=(sender, call, dict(os.environ)), daemon=False)
+    proc = ctx.Process(target=_worker, args=(sender, call, dict(os.environ), os.getpid()), daemon=False)
     start = time.perf_counter()
     try:
         if ctx.get_start_method() == "forkserver":
@@ -180,11 +189,60 @@ def _sigint_ignored_by_children() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def _worker(sender: Any, call: bytes, environ: dict[str, str]) -> None:
+def die_with(pid: int) -> None:
+    """End this process as soon as process ``pid`` ends, however it ends; at once if it already has.
+
+    Not PR_SET_PDEATHSIG: a forkserver's child has the forkserver for parent, which outlives a
+    killed caller while any worker lives, and a forkserver's own PDEATHSIG would fire when the
+    *thread* that started it ends (a pool thread), while the caller lives on. A pidfd (Linux 5.3+)
+    names the caller itself and wakes a thread the moment it exits; opening it fails if the caller
+    died while this process started, which closes that race. Elsewhere the thread polls.
+    """
+    if os.name != "posix":  # os.kill(pid, 0) would terminate pid on Windows
+        return
+    try:
+        fd = os.pidfd_open(pid) if hasattr(os, "pidfd_open") else None
+    except ProcessLookupError:
+        os._exit(ORPHANED_EXIT)
+    except OSError:  # a kernel without pidfds: poll instead
+        fd = None
+    if fd is None and not _alive(pid):
+        os._exit(ORPHANED_EXIT)
+    threading.Thread(target=_watch, args=(pid, fd), name="die-with-caller", daemon=True).start()
+
+
+def _watch(pid: int, fd: int | None) -> None:
+    if fd is not None:
+        select.select([fd], [], [])  # a pidfd reads as ready once its process has exited
+    else:
+        while _alive(pid):
+            time.sleep(POLL_S)
+    os._exit(ORPHANED_EXIT)  # from a thread: ends the whole process, mid-trial or not
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by someone else: pid reuse, or still ours by another name
+        return True
+    return True
+
+
+def _worker(sender: Any, call: bytes, environ: dict[str, str], caller: int) -> None:
     """Run in the child: send ("ok", value, None) or ("error", message, type)."""
     # Ctrl-C reaches the whole process group; the parent handles it and kills this process. A
     # KeyboardInterrupt here would only print a traceback while sending to a parent that stopped listening.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with(caller)
+    if sys.platform == "linux":
+        # A forkserver's child inherits "forkserver" as its default start method. Then every lock or
+        # queue the trial makes (tqdm makes one per bar) is a named semaphore, registered with the
+        # caller's resource tracker, and a worker killed on a timeout or Ctrl-C leaves it behind ("leaked
+        # semaphore objects" at exit); and a DataLoader's workers would start a second forkserver that
+        # imports torch afresh. Forking from the worker, as a plain Linux process does, avoids both.
+        multiprocessing.set_start_method("fork", force=True)
     os.environ.clear()
     os.environ.update(environ)
     try:

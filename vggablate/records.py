@@ -9,6 +9,7 @@ Never imports torch.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -22,11 +23,15 @@ import pandas as pd
 from vggablate.errors import UsageError
 
 # The columns are defined in schema.py; re-exported here, where readers of rows have always found them.
-from vggablate.schema import ENV, FIGURES, IDENTITY, RETRYABLE_ERRORS, SETTINGS
+from vggablate.schema import ENV, FIGURES, IDENTITY, NEEDED_BY_KIND, RETRYABLE_ERRORS, SETTINGS, column_problem
+
+
+class JournalWriteError(Exception):
+    """Rows that could not be appended (a full disk, a quota): the journal keeps every whole row before them."""
 
 
 class JournalWarning(UserWarning):
-    """A recoverable problem in a journal: a torn last line from a kill mid-write."""
+    """A recoverable problem in a journal: a torn last line from a kill mid-write, a damaged row skipped."""
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -117,10 +122,13 @@ class Journal:
         # O_APPEND + one write: concurrent appenders cannot interleave inside a line.
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
+            start = os.fstat(fd).st_size
+            try:
+                _write_all(fd, data)
+                os.fsync(fd)
+            except OSError as exc:  # a full disk or quota: keep only whole rows, then say so
+                _cut_back(fd, start)
+                raise JournalWriteError(f"cannot append to {self.path}: {exc.strerror or exc}") from exc
         finally:
             os.close(fd)
 
@@ -148,14 +156,42 @@ class Journal:
             os.fsync(f.fileno())
 
 
+# Damaged rows named one by one, then counted: a wholly mangled file should not print a page.
+MAX_ROW_WARNINGS = 10
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _cut_back(fd: int, size: int) -> None:
+    """Truncate a failed append back to where it began, so the journal ends with a whole row."""
+    # The run holds its folder (sweep.run_lock), so nobody else appended meanwhile. If even this
+    # fails, the torn tail is what a kill leaves, and Journal() and read_rows() already drop it.
+    with contextlib.suppress(OSError):
+        if os.fstat(fd).st_size > size:
+            os.ftruncate(fd, size)
+            os.fsync(fd)
+
+
 def read_rows(path: str | os.PathLike) -> list[dict]:
-    """Read a journal; skip a torn last line with a warning, raise UsageError on other damage."""
+    """Read a journal; skip a torn last line and damaged rows, one warning each; UsageError if none is usable.
+
+    A damaged row is a line that is not a JSON object, or one whose known column has the wrong
+    type for the schema (``params`` that is text, a list where a number goes): it is named by
+    line and field (``rows.jsonl line 7: params is 'abc', expected a number; row skipped``) and
+    the rest of the journal is read, so reports and comparisons work on the rows that are sound.
+    """
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"no journal at {path}")
     lines = path.read_bytes().split(b"\n")
     last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
     rows: list[dict] = []
+    damaged: list[str] = []
+    torn = None
     for i, line in enumerate(lines[: last + 1]):
         if not line.strip():
             continue
@@ -163,13 +199,34 @@ def read_rows(path: str | os.PathLike) -> list[dict]:
             row = json.loads(line)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             if i == last:  # a kill mid-write tears only the last line
-                warnings.warn(f"{path}:{i + 1}: skipping a torn last line ({exc})", JournalWarning, stacklevel=2)
+                torn = f"{path} line {i + 1}: torn last line skipped, left by an interrupted write ({exc})"
                 break
-            raise UsageError(f"{path}:{i + 1}: corrupt journal line ({exc})") from None
-        if not isinstance(row, dict):
-            raise UsageError(f"{path}:{i + 1}: journal line is not a JSON object")
+            damaged.append(f"{path} line {i + 1}: not a JSON row ({exc}); row skipped")
+            continue
+        problem = row_problem(row)
+        if problem:
+            damaged.append(f"{path} line {i + 1}: {problem}; row skipped")
+            continue
         rows.append(row)
+    if damaged and not rows:
+        raise UsageError(f"{path}: no usable row in it ({damaged[0]}); is it a rows.jsonl journal?")
+    for message in damaged[:MAX_ROW_WARNINGS]:
+        warnings.warn(message, JournalWarning, stacklevel=2)
+    if len(damaged) > MAX_ROW_WARNINGS:
+        more = len(damaged) - MAX_ROW_WARNINGS
+        warnings.warn(f"{path}: {more} more damaged rows skipped", JournalWarning, stacklevel=2)
+    if torn:
+        warnings.warn(torn, JournalWarning, stacklevel=2)
     return rows
+
+
+def row_problem(row: object) -> str | None:
+    """Say what makes a decoded journal line unusable as a row (the first bad column); None if sound."""
+    if not isinstance(row, dict):
+        return f"a JSON {type(row).__name__}, not a row object"
+    problem = next((p for p in (column_problem(k, v) for k, v in row.items()) if p), None)
+    missing = [c for c in NEEDED_BY_KIND.get(row.get("kind"), ()) if row.get(c) is None]
+    return problem or (f"{missing[0]} is missing, which every {row['kind']} row needs" if missing else None)
 
 
 def _attempt(row: Mapping) -> int:

@@ -5,17 +5,27 @@ Shared by ``bench run`` and ``bench claims``: one path from a SweepConfig to a r
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vggablate import sweep
-from vggablate.errors import UsageError
+from vggablate.errors import RunError, UsageError
 from vggablate.executors import LocalExecutor, Progress
 from vggablate.memcheck import check_trials_fit
-from vggablate.records import RETRYABLE_ERRORS, atomic_write_text, last_attempts, latest_attempts, read_rows
+from vggablate.records import (
+    RETRYABLE_ERRORS,
+    JournalWarning,
+    JournalWriteError,
+    atomic_write_text,
+    last_attempts,
+    latest_attempts,
+    read_rows,
+)
 from vggablate.sweepconfig import SweepConfig, spec_overrides, to_toml, validate_config
 from vggablate.trial import PROGRESS_ENV, Trial, check_trial, trial_id
 
@@ -44,7 +54,11 @@ def plan_new(cfg: SweepConfig, out: str | Path, trials: list[Trial] | None = Non
 def plan_resume(run_dir: str | Path, given: SweepConfig | None = None, retry_errors: bool = False) -> Plan:
     """Reopen a run folder: only the trials not yet in its journal remain (refuse another sweep's folder)."""
     folder, cfg, rows = sweep.load_resume(run_dir)
-    trials = resolve_trials(cfg)
+    sweep.check_not_in_use(folder)
+    try:
+        trials = resolve_trials(cfg)
+    except UsageError as exc:  # e.g. an arch renamed by hand: say which file holds it
+        raise UsageError(f"{folder.path / 'config.toml'}: {exc}") from None
     sweep.check_resume(cfg, given, rows, trials)
     return Plan(cfg, folder, trials, sweep.pending(trials, rows, retry_errors), last_attempts(rows))
 
@@ -52,6 +66,7 @@ def plan_resume(run_dir: str | Path, given: SweepConfig | None = None, retry_err
 def plan_more_seeds(run_dir: str | Path, overrides: dict, retry_errors: bool = False) -> Plan:
     """Resume with more seeds: the trials done stay valid, the grown config is saved, the new seeds run."""
     folder, saved, rows = sweep.load_resume(run_dir)
+    sweep.check_not_in_use(folder)
     grown = replace(saved, **{k: v for k, v in overrides.items() if v is not None})
     diff = set(sweep.differences(saved, grown)) - {"seeds", "data_dir"}
     if diff or grown.seeds < saved.seeds:
@@ -77,28 +92,39 @@ def resolve_trials(cfg: SweepConfig) -> list[Trial]:
 
 
 def execute(
-    plan: Plan, quiet: bool = False, executor: object | None = None, resume_hint: str = "run --resume {path}"
+    plan: Plan,
+    quiet: bool = False,
+    executor: object | None = None,
+    command: str = "run",
+    resume_dir: str | Path | None = None,
 ) -> bool:
     """Run the pending trials into the journal; return False when interrupted (Ctrl-C).
 
-    ``resume_hint``: the bench command that finishes the run, printed on Ctrl-C ({path}: the run folder).
+    ``command`` is the bench command that resumes the folder (``run``, ``claims``), for the messages;
+    ``resume_dir`` the folder it resumes, when not the run's own (an --until-stable search's parent).
+    The folder is held (sweep.run_lock) meanwhile: a second process cannot run the same trials.
     """
     executor = executor or LocalExecutor(timeout_s=plan.cfg.timeout_s)
-    progress = Progress(len(plan.trials), len(plan.trials) - len(plan.todo), sweep.trial_label, quiet)
-    if progress.enabled:
-        os.environ[PROGRESS_ENV] = "1"  # spawned workers inherit it: accuracy trials show their own bar
-    try:
-        executor.run(plan.todo, sweep.journal_callback(plan.folder, plan.attempts), progress)
-    except KeyboardInterrupt:
-        progress.close()
-        print(
-            f"interrupted: every finished trial is in {plan.folder.journal}; "
-            f"resume with: python -m bench {resume_hint.format(path=plan.folder.path)}",
-            file=sys.stderr,
-        )
-        return False
-    finally:
-        os.environ.pop(PROGRESS_ENV, None)
+    resume = f"python -m bench {command} --resume {resume_dir or plan.folder.path}"
+    with sweep.run_lock(plan.folder):
+        todo = _still_to_do(plan)
+        progress = Progress(len(plan.trials), len(plan.trials) - len(todo), sweep.trial_label, quiet)
+        if progress.enabled:
+            os.environ[PROGRESS_ENV] = "1"  # spawned workers inherit it: accuracy trials show their own bar
+        try:
+            executor.run(todo, sweep.journal_callback(plan.folder, plan.attempts), progress)
+        except KeyboardInterrupt:
+            progress.close()
+            print(f"interrupted: every finished trial is in {plan.folder.journal}; resume with: {resume}",
+                  file=sys.stderr)  # fmt: skip
+            return False
+        except JournalWriteError as exc:
+            progress.close()
+            full = getattr(exc.__cause__, "errno", None) in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+            fix = "free space" if full else "fix that"
+            raise RunError(f"{exc}; every row before it is kept: {fix}, then resume with: {resume}") from None
+        finally:
+            os.environ.pop(PROGRESS_ENV, None)
     progress.close()
     return True
 
@@ -108,6 +134,16 @@ def measured(plan: Plan) -> int:
     rows = latest_attempts(read_rows(plan.folder.journal)) if plan.folder.journal.exists() else []
     ids = {trial_id(t) for t in plan.trials}
     return len({r["trial_id"] for r in rows if r.get("trial_id") in ids and not r.get("error_type")})
+
+
+def _still_to_do(plan: Plan) -> list[Trial]:
+    """Drop the planned trials that another process journaled between planning and taking the folder."""
+    if not plan.folder.journal.exists():
+        return plan.todo
+    with warnings.catch_warnings():  # the plan's own read already said what is damaged
+        warnings.simplefilter("ignore", JournalWarning)
+        now = last_attempts(read_rows(plan.folder.journal))
+    return [t for t in plan.todo if now.get(trial_id(t), -1) <= plan.attempts.get(trial_id(t), -1)]
 
 
 def failures(plan: Plan) -> Counter[str]:

@@ -8,6 +8,7 @@ so a new setting is one edit here. Never imports torch at module level (light co
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -64,10 +65,62 @@ FIGURES = (
     "profile_sum_ms", "profile_model_ms_p50", "profile_step_ms_p50", "bandwidth_gbs_measured",
     "bandwidth_gbs_spec",
 )  # fmt: skip
+# The JSON type of each column of IDENTITY, SETTINGS and FIGURES, for reading a journal back
+# (records.read_rows): a row with text where a number goes, or a list for a scalar, is damaged and
+# skipped instead of crashing a plot. Columns not named below hold numbers; any may be null, except
+# NOT_NULL. ENV and unknown columns are not checked: they are shown, never computed with.
+TEXT_COLUMNS = frozenset({"trial_id", "kind", "arch", "cfg", "head", "matched", "device", "precision", "mode",
+                          "dataset", "error", "error_type", "timestamp", "schedule", "layer",
+                          "layer_kind"})  # fmt: skip
+FLAG_COLUMNS = frozenset({"batch_norm", "channels_last", "compile", "cudnn_benchmark", "bn_twin"})
+NUMBER_LIST_COLUMNS = frozenset({"stage_params", "stage_macs", "latency_samples_ms", "layer_in_shape",
+                                 "layer_out_shape"})  # fmt: skip
+POINT_LIST_COLUMNS = frozenset({"curve"})  # a list of {name: number} points, one per epoch
+INTEGER_COLUMNS = frozenset({"attempt", "input_size", "batch_size", "seed", "num_classes", "in_channels"})
+# Every producer writes these (identity_columns); a null one is damage, not a missing figure.
+NOT_NULL = frozenset({"kind", "arch"})
+# Columns a row of a kind cannot do without: an accuracy row is one seed's result.
+NEEDED_BY_KIND = {"accuracy": ("seed",)}
+
 ENV = (
     "env_torch", "env_torchvision", "env_cuda", "env_cudnn", "env_device_name", "env_cpu", "env_cpu_capability",
     "env_threads", "env_git_rev", "env_hostname", "env_python", "env_platform", "env_loadavg_1m",
 )  # fmt: skip
+_CHECKED = frozenset(IDENTITY + SETTINGS + FIGURES)
+
+
+def column_problem(name: str, value: object) -> str | None:
+    """Say what is wrong with a journal value ("params is 'abc', expected a number"); None if it fits the schema."""
+    if name not in _CHECKED:
+        return None
+    if value is None:
+        return f"{name} is null, expected a value" if name in NOT_NULL else None
+    if name in TEXT_COLUMNS:
+        expected, ok = "text", isinstance(value, str)
+    elif name in FLAG_COLUMNS:
+        expected, ok = "true or false", isinstance(value, bool)
+    elif name in NUMBER_LIST_COLUMNS:
+        expected, ok = "a list of numbers", isinstance(value, list) and all(map(_is_number, value))
+    elif name in POINT_LIST_COLUMNS:
+        expected = "a list of {name: number} points"
+        ok = isinstance(value, list) and all(
+            isinstance(p, dict) and all(v is None or _is_number(v) for v in p.values()) for p in value
+        )
+    elif name in INTEGER_COLUMNS:
+        expected, ok = "an integer", _is_number(value) and float(value).is_integer()
+    else:
+        expected, ok = "a number", _is_number(value)
+    return None if ok else f"{name} is {_short(value)}, expected {expected}"
+
+
+def _is_number(value: object) -> bool:
+    # bool is an int to Python, not a number to a plot; NaN and inf are never written (encode_row: null).
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def spec_columns(spec: Any) -> dict:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -124,17 +126,52 @@ def new_run_folder(out: str | Path, name: str) -> RunFolder:
     """Create ``OUT/<timestamp>-<name>/``; refuse an --out that is a file, or lies in a run folder."""
     out = check_parent_folder(out)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = out / f"{stamp}-{name}"
-    n = 1
-    while path.exists():  # two runs in the same second get distinct folders
-        n += 1
-        path = out / f"{stamp}-{name}-{n}"
-    confine(out, path)  # the name follows names.py's rule; the resolved path is checked as well
+    for n in itertools.count(1):
+        path = out / (f"{stamp}-{name}" if n == 1 else f"{stamp}-{name}-{n}")
+        confine(out, path)  # the name follows names.py's rule; the resolved path is checked as well
+        try:
+            # Exclusive: of two runs started in the same second (two CI jobs, one --out), one makes
+            # the folder and the other gets FileExistsError and the next suffix; never both the same.
+            path.mkdir(parents=True)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise UsageError(f"cannot create run folder {str(path)!r}: {exc.strerror}") from None
+        return RunFolder(path)
+    raise AssertionError("unreachable")  # itertools.count never ends
+
+
+@contextmanager
+def run_lock(folder: RunFolder) -> Iterator[None]:
+    """Hold the run folder for this process while it runs trials; another process gets a one-line UsageError.
+
+    An advisory ``flock`` on the folder itself, not on a lock file: refusing must not leave a file
+    in somebody's run. The kernel drops it when the holder exits, however it exits, so a run killed
+    with SIGKILL leaves no stale lock for ``--resume`` to trip on.
+    """
     try:
-        path.mkdir(parents=True)
-    except OSError as exc:
-        raise UsageError(f"cannot create run folder {str(path)!r}: {exc.strerror}") from None
-    return RunFolder(path)
+        import fcntl
+    except ImportError:  # no advisory locks here (Windows): run unguarded
+        yield
+        return
+    fd = os.open(folder.path, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(
+                f"run folder {str(folder.path)!r} is in use by another bench process; "
+                "let it finish (or stop it), then resume"
+            ) from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def check_not_in_use(folder: RunFolder) -> None:
+    """Refuse, before any work, to resume a folder that another live process is running trials in."""
+    with run_lock(folder):
+        pass
 
 
 def default_name(cfg: SweepConfig) -> str:

@@ -198,8 +198,9 @@ def _folder_locate(name: str, data_dir: str | None) -> Source | None:
 
 
 def _folder_prepare(name: str, options: LoadOptions) -> str:
-    from vggablate.data.folder import check_folder
+    from vggablate.data.folder import check_folder, check_images
 
+    check_images(imagefolder_path(name))  # an unreadable image: one line here, not a crash per trial
     return str(check_folder(imagefolder_path(name)))
 
 

@@ -9,6 +9,7 @@ evaluated with a 1000-class model after renaming its WNID folders to their Image
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from vggablate.data.base import FolderData, default_workers
@@ -66,9 +67,50 @@ def check_folder(root: str, need_train: bool = True) -> Path:
     return base
 
 
+def check_images(root: str, need_train: bool = True) -> None:
+    """Refuse an image folder holding a file PIL cannot read, naming the first and counting them all.
+
+    Refused, not skipped: a silently smaller data set would change the figures without a word, and
+    the user can fix the folder in a minute. Each file is opened and ``verify()``-ed, which reads
+    headers (and a PNG's checksums) without decoding pixels: fast, and it catches what crashed
+    training mid-epoch (a text file named ``junk.jpg``: PIL.UnidentifiedImageError), though not a
+    JPEG whose pixel data is cut short.
+    """
+    from PIL import Image
+
+    base = check_folder(root, need_train)
+    bad: list[tuple[Path, str]] = []
+    for path in image_files(base, ("train", "val") if need_train else ("val",)):
+        try:
+            with Image.open(path) as image:
+                image.verify()
+        except Exception as exc:  # PIL raises many types (UnidentifiedImageError, SyntaxError, OSError...)
+            bad.append((path, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+    if bad:
+        (first, why), n = bad[0], len(bad)
+        what = "1 file" if n == 1 else f"{n} files"
+        raise UsageError(f"image folder {str(base)!r}: {what} PIL cannot read as an image, first {str(first)!r} "
+                         f"({why}); remove or replace {'it' if n == 1 else 'them'}")  # fmt: skip
+
+
+# What torchvision's ImageFolder loads (torchvision.datasets.folder.IMG_EXTENSIONS); other files it ignores.
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
+
+
+def image_files(base: Path, splits: tuple[str, ...]) -> list[Path]:
+    """Return the files ImageFolder would load from each split: class folders walked, links followed."""
+    found = []
+    for split in splits:
+        for cls in sorted(p for p in (base / split).iterdir() if p.is_dir()):
+            for folder, _, names in sorted(os.walk(cls, followlinks=True)):
+                found += [Path(folder) / n for n in sorted(names) if n.lower().endswith(IMAGE_SUFFIXES)]
+    return found
+
+
 def load_folder(root: str, need_train: bool = True, transform=None, workers: int | None = None) -> FolderData:
     """Open PATH/train and PATH/val as image-folder data sets (train optional for evaluation)."""
     workers = default_workers() if workers is None else workers
+    check_images(root, need_train)  # before a DataLoader worker meets a bad file mid-epoch
     base = check_folder(root, need_train)
     test = _image_folder(base / "val", transform or eval_transform())
     train = _image_folder(base / "train", train_transform()) if need_train else None

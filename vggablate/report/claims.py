@@ -49,7 +49,8 @@ def accuracy_plot(title: str, archs: list[str], top1: dict[str, list[float]], pa
     ax.set_xticks(range(len(here)), here, rotation=20)
     ax.set_ylabel("test top-1 (%)")
     cut = ", clipped to 0-100%" if clipped else ""
-    ax.set_title(f"{title}\nmean and 95% CI (Student t{cut}); dots: seeds")
+    lone = "; 1 seed: no interval" if any(len(top1[a]) < 2 for a in here) else ""
+    ax.set_title(f"{title}\nmean and 95% CI (Student t{cut}){lone}; dots: seeds")
     ax.grid(axis="y", alpha=0.3)
     return fig
 
