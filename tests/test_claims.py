@@ -81,7 +81,7 @@ def test_one_seed_prints_the_point_value_and_no_interval():
     (row,), _ = accuracy_claims({"vgg11": {0: 80.25}, "vgg11_lrn": {0: 80.0}}, "test")
     assert row.measured == (
         "vgg11 80.25 (1 seed: no interval) vs vgg11_lrn 80.00 (1 seed: no interval); diff -0.25 (1 seed: no interval)"
-        " -> inconclusive at this budget"
+        "; climb unknown (a curve of fewer than 2 points) -> inconclusive at this budget"
     )
     # One side with one seed: that side and the difference have no interval; the other side keeps its own.
     (row,), _ = accuracy_claims({"vgg11": [80.0, 80.5, 80.25], "vgg11_lrn": [80.0]}, "test")

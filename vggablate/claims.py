@@ -155,7 +155,7 @@ def _advice(c: Judgement) -> str:
 def climb_text(c: Judgement) -> str:
     """Describe both sides' climb over the last quarter of the epochs against the CI's half-width."""
     if c.climb_a is None or c.climb_b is None:
-        return "climb unknown (a curve with fewer than 2 epochs)"
+        return "climb unknown (a curve of fewer than 2 points)"
     half = (c.diff.hi - c.diff.lo) / 2
     width = "no CI half-width with 1 seed" if math.isnan(half) else f"CI half-width {half:.2f}"
     return f"last-quarter climb {c.a} {c.climb_a:+.2f}, {c.b} {c.climb_b:+.2f} pts ({width})"
