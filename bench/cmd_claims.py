@@ -11,15 +11,16 @@ from pathlib import Path
 from bench.claims_stable import is_search_folder
 from bench.common import check_parent_folder, epochs_type, number_type, positive_float, seeds_type
 
+BUDGET_NAMES = ("smoke", "cpu", "fashion", "cifar")  # vggablate.claims_run.BUDGETS (a test checks they agree)
 minutes_type = number_type(maximum=7 * 24 * 60)  # a cap on training time: > 0, at most a week
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the claims command."""
     p = sub.add_parser("claims", help="reproduce the VGG paper's claims (claims.md, plots, report section)")
-    p.add_argument("--budget", choices=("smoke", "cpu", "cifar"), help="smoke: CPU+digits, a demo in minutes; "
-                   "cpu: CPU+cluttered digits, 16 epochs x 6 seeds, about 40 min, depth and 3x3 vs 5x5 (default "
-                   "without a GPU); cifar: GPU+CIFAR-10 (default with one)")  # fmt: skip
+    p.add_argument("--budget", choices=BUDGET_NAMES, help="smoke: CPU+digits, a demo in minutes; cpu: CPU+cluttered "
+                   "digits, 16 epochs x 6 seeds, depth and 3x3 vs 5x5 (default without a GPU); fashion: CPU+"
+                   "Fashion-MNIST, the same claims; cifar: GPU+CIFAR-10 (default with one)")  # fmt: skip
     p.add_argument("--claims", help="comma list of accuracy claims to run: shallow_5x5, depth, lrn, one_by_one "
                    "(default: all, except --budget cpu: shallow_5x5,depth; the cost and static claims are always "
                    "judged)")  # fmt: skip
@@ -56,7 +57,7 @@ def main(args: argparse.Namespace) -> int:
     from bench.common import choice_list
     from vggablate import runner, sweep
     from vggablate.claims import ACCURACY_CLAIM_IDS
-    from vggablate.claims_run import BUDGETS, budget_label, claims_config
+    from vggablate.claims_run import BUDGETS, budget_label, claims_config, default_budget
     from vggablate.errors import UsageError
 
     if args.kernels_only:
@@ -74,7 +75,7 @@ def main(args: argparse.Namespace) -> int:
     saved = sweep.load_resume(args.resume)[1] if args.resume else None
     if saved is not None and not saved.name.startswith("claims-"):
         raise UsageError(f"{args.resume} is not a claims run folder (its sweep is {saved.name!r})")
-    default = saved.name.removeprefix("claims-") if saved else ("cifar" if torch.cuda.is_available() else "cpu")
+    default = saved.name.removeprefix("claims-") if saved else default_budget(torch.cuda.is_available())
     if not args.budget and default not in BUDGETS:  # a name edited by hand: say where, not KeyError
         raise UsageError(f"{Path(args.resume) / 'config.toml'}: name {saved.name!r} names no claims budget; "
                          f"choose from {', '.join('claims-' + b for b in BUDGETS)}")  # fmt: skip
@@ -137,7 +138,7 @@ def _until_stable(args: argparse.Namespace) -> int:
     from bench.claims_stable import DEFAULT_MAX_MINUTES, EPOCH_CAP_FACTOR, Search, load_search, new_search, run_search
     from bench.common import choice_list
     from vggablate.claims import ACCURACY_CLAIM_IDS
-    from vggablate.claims_run import BUDGETS
+    from vggablate.claims_run import BUDGETS, default_budget
     from vggablate.errors import UsageError
 
     if args.resume:
@@ -150,7 +151,7 @@ def _until_stable(args: argparse.Namespace) -> int:
         search = load_search(args.resume)
         caps = {k: v for k, v in (("max_epochs", args.max_epochs), ("max_minutes", args.max_minutes)) if v}
         return run_search(Path(args.resume), replace(search, **caps), args.quiet, args.retry_errors)
-    budget = BUDGETS[args.budget or ("cifar" if torch.cuda.is_available() else "cpu")]
+    budget = BUDGETS[args.budget or default_budget(torch.cuda.is_available())]
     selected = choice_list(args.claims, ACCURACY_CLAIM_IDS, "claim") if args.claims else None
     overrides = {"seeds": args.seeds, "dataset": args.dataset, "data_dir": args.data_dir,
                  "widths": (args.width,) if args.width else None}  # fmt: skip

@@ -40,3 +40,11 @@ def test_until_stable_refusals(tmp_path):
     proc = bench_main("claims", *TINY, "--epochs", "2", "--until-stable", "--max-epochs", "1", "--out", str(tmp_path))
     assert proc.returncode == 2 and "below the starting" in proc.stderr
     assert not any(tmp_path.iterdir())
+
+
+def test_budget_flag_lists_every_budget():
+    from bench.cmd_claims import BUDGET_NAMES
+    from vggablate.claims_run import BUDGETS, default_budget
+
+    assert set(BUDGET_NAMES) == set(BUDGETS)
+    assert default_budget(True) == "cifar" and default_budget(False) in BUDGETS

@@ -51,15 +51,28 @@ class Budget:
 # 8), 6 seeds, and only the two claims it was designed for (depth, 3x3 vs 5x5): 36-42 min on 2 cores,
 # where the per-seed pairs decide both (docs/benchmarks.md, "Issue 12, test split and pairing").
 CPU_EPOCHS, CPU_SEEDS, CPU_CLAIMS = 16.0, 6, ("shallow_5x5", "depth")
+FASHION_EPOCHS, FASHION_SEEDS, FASHION_ABOUT = 3.0, 4, "CPU, Fashion-MNIST, about 40 min"
+# The budget `bench claims` runs without --budget on a CPU: the one whose verdicts the measurements
+# trust more (docs/benchmarks.md, "Issue 19").
+CPU_DEFAULT_BUDGET = "cpu"
 BUDGETS = {
     # CPU, digits: the trainer's short recipe (width 0.125, 15 epochs), 3 seeds: all claims < 15 min on 2 cores.
     "smoke": Budget("smoke", "cpu", "digits", None, 3, "CPU, digits, minutes"),
     # CPU, cluttered digits: the trainer's clutter recipe (width 0.125, plain nets as their _bn twins)
     # for 16 epochs x 6 seeds; 36-42 min on 2 cores.
     "cpu": Budget("cpu", "cpu", "clutter", CPU_EPOCHS, CPU_SEEDS, "CPU, cluttered digits, about 40 min", CPU_CLAIMS),
+    # CPU, Fashion-MNIST (real data, published figures beside ours): the trainer's Fashion-MNIST
+    # recipe for FASHION_EPOCHS x FASHION_SEEDS, designed from a pilot (docs/benchmarks.md, "Issue 19").
+    "fashion": Budget("fashion", "cpu", "fashion-mnist", FASHION_EPOCHS, FASHION_SEEDS,
+                      FASHION_ABOUT, CPU_CLAIMS),  # fmt: skip
     # GPU, CIFAR-10 at full width: enough to separate the depths (the paper's central claim).
     "cifar": Budget("cifar", "cuda", "cifar10", 15, 3, "GPU, CIFAR-10, 15 epochs x 3 seeds"),
 }
+
+
+def default_budget(cuda: bool) -> str:
+    """Return the budget `bench claims` runs when none is named: cifar with a GPU, else the CPU default."""
+    return "cifar" if cuda else CPU_DEFAULT_BUDGET
 
 
 def claims_config(budget: Budget, overrides: dict, selected: tuple[str, ...] | None = None) -> SweepConfig:
