@@ -184,6 +184,12 @@ def report_claims(run_dir, label: str, quiet: bool, kernels_device: str | None =
                 print(f"  {r.verdict:>28}  {r.title}", file=sys.stderr)
             if r.claim in ACCURACY_CLAIM_IDS:  # the effect, its CI and the seeds per side; what would resolve it
                 print(f"{'':32}{r.measured}" + (f"\n{'':32}{r.note}" if r.verdict != "holds" else ""), file=sys.stderr)
+    if not quiet:
+        from vggablate.claims_run import judge_run, settle_advice
+
+        advice = settle_advice(run_dir, judge_run(run_dir, label)[1])
+        if advice:
+            print(f"  {advice}", file=sys.stderr)
     print(f"claims: {run_dir / 'claims.md'}")
     return finish(run_dir, quiet=True, sections=(section,))
 

@@ -88,3 +88,24 @@ def test_report_says_one_rising_seed_carries_no_ranking():
         acc_rows({"vgg11": [[50, 70, 80, 81], [50, 70, 80, 82]], "vgg16": [[20, 40, 60, 70], [20, 40, 60, 71]]})
     )
     assert "Still improving" in several and "--until-stable" in several
+
+
+def test_settle_advice_names_the_next_budget(tmp_path):
+    import json
+
+    from vggablate.claims_run import judge_run, settle_advice
+
+    rows = []
+    for arch, top1, late in (("vgg13", 92.0, 0.1), ("vgg16", 91.0, 3.0)):
+        for seed in range(3):
+            c = curve(80, 85, top1 - late, top1 + seed * 0.1)  # the last quarter gains late (+ seed/10)
+            rows.append({"trial_id": f"{arch}{seed}", "attempt": 0, "kind": "accuracy", "arch": arch, "seed": seed,
+                         "top1": top1 + seed * 0.1, "epochs": 4.0, "train_time_s": 30.0, "num_classes": 10,
+                         "curve": c, "error": None})  # fmt: skip
+    (tmp_path / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    acc, comps, _ = judge_run(tmp_path, "test")
+    (depth,) = [r for r in acc if r.claim == "depth"]
+    assert depth.verdict.startswith(UNCONVERGED)
+    advice = settle_advice(tmp_path, comps)
+    assert "vgg13 vs vgg16" in advice and "8 epochs" in advice and "about 6 min" in advice
+    assert settle_advice(tmp_path, [c for c in comps if not c.unconverged]) == ""

@@ -63,8 +63,9 @@ BUDGETS = {
     "cpu": Budget("cpu", "cpu", "clutter", CPU_EPOCHS, CPU_SEEDS, "CPU, cluttered digits, about 40 min", CPU_CLAIMS),
     # CPU, Fashion-MNIST (real data, published figures beside ours): the trainer's Fashion-MNIST
     # recipe for FASHION_EPOCHS x FASHION_SEEDS, designed from a pilot (docs/benchmarks.md, "Issue 19").
-    "fashion": Budget("fashion", "cpu", "fashion-mnist", FASHION_EPOCHS, FASHION_SEEDS,
-                      FASHION_ABOUT, CPU_CLAIMS),  # fmt: skip
+    "fashion": Budget(
+        "fashion", "cpu", "fashion-mnist", FASHION_EPOCHS, FASHION_SEEDS, FASHION_ABOUT, CPU_CLAIMS
+    ),  # fmt: skip
     # GPU, CIFAR-10 at full width: enough to separate the depths (the paper's central claim).
     "cifar": Budget("cifar", "cuda", "cifar10", 15, 3, "GPU, CIFAR-10, 15 epochs x 3 seeds"),
 }
@@ -164,15 +165,32 @@ def judge_run(run_dir: Path, label: str) -> tuple[list, list, dict[str, dict[int
     return acc_rows, comps, by_seed
 
 
+def settle_advice(run_dir: Path, comparisons: list) -> str:
+    """Name the comparisons still climbing and the budget to try next (twice the epochs); '' when none climbs."""
+    late = [c for c in comparisons if c.unconverged]
+    if not late:
+        return ""
+    acc = [r for r in latest_attempts(read_rows(run_dir / "rows.jsonl")) if r.get("kind") == "accuracy"]
+    epochs = max((float(r["epochs"]) for r in acc if isinstance(r.get("epochs"), (int, float))), default=0.0)
+    minutes = sum(float(r.get("train_time_s") or 0) for r in acc if not r.get("error")) / 60
+    return (f"Unconverged at {epochs:g} epochs: {', '.join(f'{c.a} vs {c.b}' for c in late)} still climb by more "
+            f"than the CI half-width of their difference. The budget to try next is {2 * epochs:g} epochs (about "
+            f"{2 * minutes:.0f} min of training here); --until-stable doubles the epochs until the ranking holds "
+            "and every net has converged.")  # fmt: skip
+
+
 def write_claims(run_dir: Path, label: str, extra: list | tuple = ()) -> tuple[Section, list]:
     """Judge every claim from the run's journal; write claims.md and the claim plots; return the section."""
-    acc_rows, _, by_seed = judge_run(run_dir, label)
+    acc_rows, comps, by_seed = judge_run(run_dir, label)
     top1 = {arch: list(v.values()) for arch, v in by_seed.items()}
     rows = per_layer_argument() + large_kernel_costs() + acc_rows + list(extra) + static_checks(load_reference())
     header = (
         f"Budget: {label}. Verdicts are computed from this run's rows: the 95% CI of the difference in "
         "top-1, paired by seed where both archs ran the same seeds (the same batches and shifts), else Welch's."
     )
+    advice = settle_advice(run_dir, comps)
+    if advice:
+        header += " " + advice
     missing = [cid for cid in ACCURACY_CLAIM_IDS if cid not in {r.claim for r in acc_rows}]
     if missing:  # say so rather than leave a user wondering where a claim went
         header += f" Not run at this budget: {', '.join(missing)} (--claims {','.join(missing)} runs them)."
