@@ -51,6 +51,9 @@ class Budget:
 # 8), 6 seeds, and only the two claims it was designed for (depth, 3x3 vs 5x5): 36-42 min on 2 cores,
 # where the per-seed pairs decide both (docs/benchmarks.md, "Issue 12, test split and pairing").
 CPU_EPOCHS, CPU_SEEDS, CPU_CLAIMS = 16.0, 6, ("shallow_5x5", "depth")
+# 3 epochs x 4 seeds: 6 nets take about 190 s an epoch here (a 2-epoch pilot, seeds 100-101:
+# vgg11 22 s, vgg13 31 s, vgg16 36 s), so 12 seed-epochs fill 40 of the 45 minutes; the pilot's
+# paired spread (sd 0.3-0.6 points) asks for 5-15 pairs to resolve a 0.5-point effect, more than fit.
 FASHION_EPOCHS, FASHION_SEEDS, FASHION_ABOUT = 3.0, 4, "CPU, Fashion-MNIST, about 40 min"
 # The budget `bench claims` runs without --budget on a CPU: the one whose verdicts the measurements
 # trust more (docs/benchmarks.md, "Issue 19").
