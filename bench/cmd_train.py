@@ -23,7 +23,7 @@ from vggablate.schema import SCHEDULE_ALIASES, SCHEDULES
 from vggablate.words import plural
 
 if TYPE_CHECKING:
-    from vggablate.train import TrainConfig
+    from vggablate.recipe import TrainConfig
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -63,7 +63,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _config(args: argparse.Namespace, dataset: str, device: str) -> TrainConfig:
-    from vggablate.train import default_train_config
+    from vggablate.recipe import default_train_config
 
     cfg = default_train_config(dataset, device)
     given = {
@@ -83,7 +83,7 @@ def _config(args: argparse.Namespace, dataset: str, device: str) -> TrainConfig:
 
 def recipe_line(cfg: TrainConfig, device: str) -> str:
     """Describe the recipe as it runs on the device (CUDA-only settings are off elsewhere)."""
-    from vggablate.train import effective_config
+    from vggablate.recipe import effective_config
 
     fields = asdict(effective_config(cfg, device))
     narrow_from = fields.pop("narrow_from")

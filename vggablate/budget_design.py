@@ -40,7 +40,7 @@ def bn_twin_duplicates(archs: Sequence[str]) -> list[str]:
 
 def nets_to_train(archs: Sequence[str], dataset: str, device: str) -> list[str]:
     """Return the archs a claims sweep must train: without duplicate _bn twins where the recipe adds BatchNorm."""
-    from vggablate.train import default_train_config  # torch: only when a sweep is being planned
+    from vggablate.recipe import default_train_config
 
     return bn_twin_duplicates(archs) if default_train_config(dataset, device).bn_twin else list(archs)
 

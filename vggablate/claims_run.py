@@ -116,7 +116,7 @@ def time_one_step(recipe: object, dataset_size: int = 32) -> float:
     """Time vgg11's training step at the recipe's width and batch size, here, now (seconds)."""
     from vggablate.factory import create_model
     from vggablate.measure.latency import LatencyConfig, measure_latency
-    from vggablate.train import effective_config
+    from vggablate.recipe import effective_config
 
     model = create_model("vgg11", head="gap", num_classes=10, width=getattr(recipe, "width", None) or 1.0)
     paths = effective_config(recipe, "cpu")  # the layout and precision the trials will train with here

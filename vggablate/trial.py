@@ -36,8 +36,8 @@ from vggablate.schema import (
 )
 from vggablate.spec import ArchSpec, validate
 
-if TYPE_CHECKING:  # train.py imports the data and training stack: only accuracy trials need it at run time
-    from vggablate.train import TrainConfig
+if TYPE_CHECKING:
+    from vggablate.recipe import TrainConfig
 
 # Set to "1" by a driver on a terminal: an accuracy trial's worker then shows its own progress bar.
 PROGRESS_ENV = "VGGABLATE_TRIAL_PROGRESS"
