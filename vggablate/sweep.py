@@ -22,11 +22,11 @@ from vggablate.executors import RowsCallback
 from vggablate.factory import resolve_spec
 from vggablate.names import safe_stem
 from vggablate.outputs import check_parent_folder, confine
+from vggablate.recipe import TrainConfig, default_train_config
 from vggablate.records import Journal, atomic_write_text, done_trial_ids, read_rows
 from vggablate.registry import is_registered, list_archs
 from vggablate.spec import ArchSpec, check_input_size, looks_like_cfg
 from vggablate.sweepconfig import SweepConfig, differences, read_sweep_file, to_toml, validate_config
-from vggablate.recipe import TrainConfig, default_train_config
 from vggablate.trial import Trial, trial_id
 from vggablate.words import plural
 
