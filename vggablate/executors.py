@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from vggablate.trial import Trial, run_trial_isolated
+from vggablate.trialdef import Trial
 
 RowsCallback = Callable[[Trial, list[dict]], None]
 LabelFn = Callable[[Trial], str]
@@ -20,6 +20,8 @@ class LocalExecutor:
 
     def run(self, trials: list[Trial], on_rows: RowsCallback, progress: Progress) -> None:
         """Run every trial in order; a failed trial comes back as an error row."""
+        from vggablate.trial import run_trial_isolated  # torch: only when trials run, not when a sweep is read
+
         for trial in trials:
             progress.start(trial)
             rows = run_trial_isolated(trial, timeout_s=self.timeout_s)

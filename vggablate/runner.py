@@ -27,7 +27,7 @@ from vggablate.records import (
     read_rows,
 )
 from vggablate.sweepconfig import SweepConfig, spec_overrides, to_toml, validate_config
-from vggablate.trial import PROGRESS_ENV, Trial, check_trial, trial_id
+from vggablate.trialdef import PROGRESS_ENV, Trial, check_trial, trial_id
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from vggablate.records import Journal, atomic_write_text, done_trial_ids, read_r
 from vggablate.registry import is_registered, list_archs
 from vggablate.spec import ArchSpec, check_input_size, looks_like_cfg
 from vggablate.sweepconfig import SweepConfig, differences, read_sweep_file, to_toml, validate_config
-from vggablate.trial import Trial, trial_id
+from vggablate.trialdef import Trial, trial_id
 from vggablate.words import plural
 
 
