@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from report_fixtures import counts_only_rows
+from report_fixtures import counts_only_rows, fixture_rows, seed_rows
 
-from vggablate.records import Journal
+from vggablate.records import Journal, atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,6 +31,10 @@ def test_light_commands_leave_torch_unimported(tmp_path):
     run = tmp_path / "run"
     run.mkdir()
     Journal(run / "rows.jsonl").extend(counts_only_rows())
+    accuracy = tmp_path / "accuracy"  # a run with training rows: curves, the convergence note
+    accuracy.mkdir()
+    Journal(accuracy / "rows.jsonl").extend(fixture_rows())
+    claims = _claims_folder(tmp_path / "claims")
     base = tmp_path / "base.json"
     commands = [
         ["--help"],
@@ -40,6 +44,8 @@ def test_light_commands_leave_torch_unimported(tmp_path):
         ["show", "vgg16"],
         ["show", "64,M,128,M", "--head", "gap", "--input-size", "32"],
         ["report", str(run)],
+        ["report", str(accuracy)],
+        ["report", str(claims)],  # re-judges the claims from its journal and config.toml
         ["baseline", "save", str(run), "--to", str(base)],
         ["compare", str(base), str(run)],
     ]
@@ -47,4 +53,19 @@ def test_light_commands_leave_torch_unimported(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
-    assert base.is_file() and (run / "summary.md").is_file()
+    assert base.is_file() and (run / "summary.md").is_file() and (accuracy / "report.html").is_file()
+    assert "| shallow_5x5 " in (claims / "claims.md").read_text()
+
+
+def _claims_folder(path: Path) -> Path:
+    """A claims run folder as `bench claims --budget smoke --claims shallow_5x5` leaves it (made without torch)."""
+    from vggablate.claims_run import BUDGETS, claims_config
+    from vggablate.sweepconfig import to_toml
+
+    path.mkdir()
+    atomic_write_text(path / "config.toml", to_toml(claims_config(BUDGETS["smoke"], {}, ("lrn",))))
+    Journal(path / "rows.jsonl").extend(
+        seed_rows("vgg11", [80.0, 80.5, 81.0]) + seed_rows("vgg11_lrn", [79.0, 79.2, 80.1])
+    )
+    atomic_write_text(path / "claims.md", "# VGG paper claims\n")
+    return path
