@@ -55,7 +55,7 @@ def main(args: argparse.Namespace) -> int:
     """Open both sides, run the interleaved rounds, print the comparison; exit 1 on a regression."""
     from pathlib import Path
 
-    from bench.cmd_run import split_archs
+    from bench.archs_arg import split_archs
     from bench.common import check_output_file
     from vggablate.regress import CompareConfig, compare, save
     from vggablate.regress.ab import ABConfig, open_side, run_ab

@@ -53,8 +53,7 @@ def main(args: argparse.Namespace) -> int:
     """Run the claims' sweep (or resume it), then judge every claim and write the outputs."""
     import torch
 
-    from bench.cmd_run import report_failures
-    from bench.common import choice_list
+    from bench.common import choice_list, report_failures
     from vggablate import runner, sweep
     from vggablate.claims import ACCURACY_CLAIM_IDS
     from vggablate.claims_run import BUDGETS, budget_label, claims_config, default_budget
@@ -168,7 +167,7 @@ def _until_stable(args: argparse.Namespace) -> int:
 
 def report_claims(run_dir, label: str, quiet: bool, kernels_device: str | None = None) -> int:
     """Write claims.md and the claim plots, then the run's reports with the claims section."""
-    from bench.cmd_run import finish
+    from bench.common import finish
     from vggablate.claims import ACCURACY_CLAIM_IDS
     from vggablate.claims_run import write_claims
 

@@ -14,6 +14,7 @@ from bench.common import (
     choice_list,
     int_list,
     seconds,
+    setting_title,
     setting_trial,
     threads_type,
     warn,
@@ -72,7 +73,7 @@ def main(args: argparse.Namespace) -> int:
         for row in rows:
             print(json.dumps(row))
         return 0
-    print(_title(base))
+    print(setting_title(base))
     print_rows(rows, metrics)
     return 0
 
@@ -113,15 +114,6 @@ MEMORY_NOTE_CUDA = (
     "the allocator's peaks over one steady-state step, weights included. est.: the analytic tensor memory, "
     "est. total = weights + activations + grads + optimizer"
 )
-
-
-def _title(trial: object) -> str:
-    s = trial.spec
-    return (
-        f"{s.name}: {s.cfg_str}  (bn={s.batch_norm}, width={s.width}, head={s.head}, classes={s.num_classes}, "
-        f"input {trial.input_size}x{trial.input_size}, {trial.device}, {trial.precision}"
-        f"{', channels_last' if trial.channels_last else ''}{', compiled' if trial.compile else ''})"
-    )
 
 
 def _count_lines(r: dict, metrics: tuple[str, ...]) -> list[str]:

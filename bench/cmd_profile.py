@@ -50,7 +50,7 @@ def main(args: argparse.Namespace) -> int:
     """Profile every setting in a fresh process, print the tables, write the rows, plots and ledger."""
     from dataclasses import replace
 
-    from bench.cmd_measure import _title
+    from bench.common import setting_title
     from vggablate.measure.env import available_cpus, load_average
     from vggablate.names import safe_stem
     from vggablate.records import atomic_write_text, encode_row
@@ -83,7 +83,7 @@ def main(args: argparse.Namespace) -> int:
         for row in rows:
             print(json.dumps(row))
         return 0
-    print(_title(base))
+    print(setting_title(base))
     _print_settings(rows)
     if ledger is not None:
         print(f"\n{ledger}")

@@ -5,18 +5,20 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench.archs_arg import check_archs, split_archs
-from bench.common import (
+from bench.common import (  # noqa: F401 (finish and report_failures: cmd_run's, before they moved to common)
     DATASETS_HELP,
+    EXIT_TRIALS_FAILED,
     HEAD_HELP,
     add_class_and_bn_options,
     check_parent_folder,
     epochs_type,
+    finish,
     parse_float,
     positive_int,
+    report_failures,
     seconds,
     seeds_type,
     split_list,
@@ -27,9 +29,6 @@ from vggablate.schema import HEADS, KINDS
 if TYPE_CHECKING:
     from vggablate.runner import Plan
     from vggablate.sweepconfig import SweepConfig
-
-# Exit codes (README, "The main job"): 0 every trial ran; 1 some trials failed; 2 bad input; 130 interrupted.
-EXIT_TRIALS_FAILED = 1
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -213,30 +212,6 @@ def warn_about_timing(plan: Plan, args: argparse.Namespace) -> None:
             warn(message)
 
 
-def report_failures(plan: Plan, command: str = "run --resume {path} --retry-errors") -> int:
-    """Print one closing line when trials failed, or none gave a result, and return 1; else return 0.
-
-    An OOM row is a result in a batch-size sweep whose other sizes ran; a run in which no trial gave a
-    figure measured nothing, and says so.
-    """
-    from vggablate import runner
-    from vggablate.schema import ERROR_TYPES
-
-    failed = runner.failures(plan)
-    if not failed and plan.trials and not runner.measured(plan):
-        print(f"nothing was measured: all {len(plan.trials)} trials ran out of memory; see the Errors table in "
-              f"{plan.folder.path / 'summary.md'}", file=sys.stderr, flush=True)  # fmt: skip
-        return EXIT_TRIALS_FAILED
-    if not failed:
-        return 0
-    kinds = ", ".join(f"{k} {failed[k]}" for k in ERROR_TYPES if failed[k])
-    path = plan.folder.path
-    print(f"{sum(failed.values())} of {len(plan.trials)} trials failed ({kinds}): see the Errors table in "
-          f"{path / 'summary.md'}; rerun them with python -m bench {command.format(path=path)}",
-          file=sys.stderr, flush=True)  # fmt: skip
-    return EXIT_TRIALS_FAILED
-
-
 def make_executor(args: argparse.Namespace, timeout_s: float) -> object | None:
     """Return the executor asked for; None is runner's default, the local one."""
     # Where trials run is not part of the sweep: it is not saved in config.toml, so trial ids stay
@@ -246,19 +221,6 @@ def make_executor(args: argparse.Namespace, timeout_s: float) -> object | None:
     from vggablate.ray_executor import RayExecutor
 
     return RayExecutor(address=args.ray_address, timeout_s=timeout_s)
-
-
-def finish(run_dir: Path, quiet: bool, sections: tuple = ()) -> int:
-    """Build the reports, print the compact results table and the report's path."""
-    from vggablate.report.build import build_reports_and_tables
-    from vggablate.report.summary import markdown_table
-
-    tables = build_reports_and_tables(run_dir, sections)[1]
-    if not quiet:
-        # summary.md's first table (the per-arch overview) is the compact table for the terminal.
-        print(markdown_table(tables[0].frame) if tables else "(no results)")
-    print(f"report: {run_dir / 'report.html'}")
-    return 0
 
 
 def data_source(cfg: SweepConfig) -> str:

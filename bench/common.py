@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from typing import NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 from vggablate.data.catalog import defaults_phrase, list_datasets
 from vggablate.errors import UsageError
@@ -24,6 +25,9 @@ from vggablate.numbers import (
 # names; the library (vggablate.numbers, .outputs, .names) applies the same rules itself.
 from vggablate.outputs import check_output_file, check_parent_folder  # noqa: F401 (re-exported)
 from vggablate.schema import DEVICE_CHOICES, HEADS, PRECISIONS
+
+if TYPE_CHECKING:
+    from vggablate.runner import Plan
 
 # The --dataset help of every command that trains: the catalog's names and per-device defaults.
 DATASETS_HELP = f"{' | '.join(list_datasets())} (default {defaults_phrase()})"
@@ -218,3 +222,54 @@ def load_arch_files(args: argparse.Namespace) -> None:
 
     for path in args.arch_file:
         load_arch_file(path)
+
+
+# Exit codes (docs/reliability.md): 0 all measured; 1 some trials failed or none measured; 2 bad input; 130 Ctrl-C.
+EXIT_TRIALS_FAILED = 1
+
+
+def report_failures(plan: Plan, command: str = "run --resume {path} --retry-errors") -> int:
+    """Print one closing line when trials failed, or none gave a result, and return 1; else return 0.
+
+    An OOM row is a result in a batch-size sweep whose other sizes ran; a run in which no trial gave a
+    figure measured nothing, and says so.
+    """
+    from vggablate import runner
+    from vggablate.schema import ERROR_TYPES
+
+    failed = runner.failures(plan)
+    if not failed and plan.trials and not runner.measured(plan):
+        print(f"nothing was measured: all {len(plan.trials)} trials ran out of memory; see the Errors table in "
+              f"{plan.folder.path / 'summary.md'}", file=sys.stderr, flush=True)  # fmt: skip
+        return EXIT_TRIALS_FAILED
+    if not failed:
+        return 0
+    kinds = ", ".join(f"{k} {failed[k]}" for k in ERROR_TYPES if failed[k])
+    path = plan.folder.path
+    print(f"{sum(failed.values())} of {len(plan.trials)} trials failed ({kinds}): see the Errors table in "
+          f"{path / 'summary.md'}; rerun them with python -m bench {command.format(path=path)}",
+          file=sys.stderr, flush=True)  # fmt: skip
+    return EXIT_TRIALS_FAILED
+
+
+def finish(run_dir: Path, quiet: bool, sections: tuple = ()) -> int:
+    """Build the reports, print the compact results table and the report's path."""
+    from vggablate.report.build import build_reports_and_tables
+    from vggablate.report.summary import markdown_table
+
+    tables = build_reports_and_tables(run_dir, sections)[1]
+    if not quiet:
+        # summary.md's first table (the per-arch overview) is the compact table for the terminal.
+        print(markdown_table(tables[0].frame) if tables else "(no results)")
+    print(f"report: {run_dir / 'report.html'}")
+    return 0
+
+
+def setting_title(trial: object) -> str:
+    """Describe a trial's arch and setting on one line (the heading of `bench measure` and `bench profile`)."""
+    s = trial.spec
+    return (
+        f"{s.name}: {s.cfg_str}  (bn={s.batch_norm}, width={s.width}, head={s.head}, classes={s.num_classes}, "
+        f"input {trial.input_size}x{trial.input_size}, {trial.device}, {trial.precision}"
+        f"{', channels_last' if trial.channels_last else ''}{', compiled' if trial.compile else ''})"
+    )
