@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bench.claims_stable import is_search_folder
 from bench.common import check_parent_folder, epochs_type, number_type, positive_float, seeds_type
+from vggablate.outputs import JOURNAL
 
 BUDGET_NAMES = ("smoke", "cpu", "fashion", "cifar")  # vggablate.claims_run.BUDGETS (a test checks they agree)
 minutes_type = number_type(maximum=7 * 24 * 60)  # a cap on training time: > 0, at most a week
@@ -126,7 +127,7 @@ def _judged(run_dir) -> bool:
     from vggablate.claims_run import top1_by_seed
     from vggablate.records import read_rows
 
-    journal = run_dir / "rows.jsonl"
+    journal = run_dir / JOURNAL
     return journal.is_file() and bool(accuracy_claims(top1_by_seed(read_rows(journal)), "")[0])
 
 

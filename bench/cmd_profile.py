@@ -25,6 +25,7 @@ from bench.common import (
     threads_type,
     warn,
 )
+from vggablate.outputs import JOURNAL
 from vggablate.schema import MODES
 
 
@@ -74,7 +75,7 @@ def main(args: argparse.Namespace) -> int:
     # A fresh <stamp>-<arch>-... folder, as `bench run` makes: a second profile never replaces the first.
     name = f"{safe_stem(spec.name, 'cfg')}-{args.input_size}px-{base.device}-{base.precision}"
     folder = new_run_folder(args.out, name).path
-    atomic_write_text(folder / "rows.jsonl", "".join(encode_row(r) + "\n" for r in rows))
+    atomic_write_text(folder / JOURNAL, "".join(encode_row(r) + "\n" for r in rows))
     ledger = None if args.no_ledger else _ledger(spec, args.input_size)
     if ledger is not None:
         atomic_write_text(folder / "ledger.md", ledger)

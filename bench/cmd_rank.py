@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from vggablate.outputs import JOURNAL
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the rank command."""
@@ -47,7 +49,7 @@ def _top1(runs: list[Path], top1_by_arch, read_rows) -> dict[str, list[float]]:
     # Several folders of one budget: an arch in more than one (e.g. vgg13 in two claims runs) counts once.
     merged: dict[str, list[float]] = {}
     for d in runs:
-        for arch, values in top1_by_arch(read_rows(d / "rows.jsonl")).items():
+        for arch, values in top1_by_arch(read_rows(d / JOURNAL)).items():
             merged.setdefault(arch, values)
     return merged
 
@@ -55,7 +57,5 @@ def _top1(runs: list[Path], top1_by_arch, read_rows) -> dict[str, list[float]]:
 def _epochs(run_dir: Path) -> str:
     from vggablate.records import read_rows
 
-    epochs = sorted(
-        {r.get("epochs") for r in read_rows(run_dir / "rows.jsonl") if r.get("kind") == "accuracy"} - {None}
-    )
+    epochs = sorted({r.get("epochs") for r in read_rows(run_dir / JOURNAL) if r.get("kind") == "accuracy"} - {None})
     return ", ".join(f"{e:g} epochs" for e in epochs) or "no accuracy rows"

@@ -19,6 +19,7 @@ from bench.common import (
     seeds_type,
 )
 from vggablate.errors import UsageError
+from vggablate.outputs import JOURNAL
 from vggablate.schema import SCHEDULE_ALIASES, SCHEDULES
 from vggablate.words import plural
 
@@ -167,7 +168,7 @@ def main(args: argparse.Namespace) -> int:
     where = f"; {source}" if source else ""
     print(f"{dataset} on {device}: {images}, input {data.input_size}x{data.input_size}{where}")
     print(recipe_line(cfg, device))
-    env, rows, journal = collect_env(device), [], Journal(out / "rows.jsonl")
+    env, rows, journal = collect_env(device), [], Journal(out / JOURNAL)
     for spec, fit in zip(specs, fitted):
         print(
             f"{fit.name}: {fit.cfg_str}; differs from standard: "

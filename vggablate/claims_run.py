@@ -24,6 +24,7 @@ from vggablate.claims import (
     static_checks,
 )
 from vggablate.convergence import row_climb
+from vggablate.outputs import JOURNAL
 from vggablate.records import atomic_write_text, latest_attempts, read_rows
 from vggablate.reference import load_reference
 from vggablate.registry import get_arch
@@ -163,7 +164,7 @@ def cost_frame() -> pd.DataFrame:
 
 def judge_run(run_dir: Path, label: str) -> tuple[list, list, dict[str, dict[int, float]]]:
     """Judge the accuracy claims from a run's journal: claim rows, comparisons, and top-1 by seed per arch."""
-    journal = read_rows(run_dir / "rows.jsonl")
+    journal = read_rows(run_dir / JOURNAL)
     by_seed = top1_by_seed(journal)
     classes = {r["num_classes"] for r in journal if r.get("kind") == "accuracy" and r.get("num_classes")}
     chance = 100.0 / min(classes) if classes else None
@@ -176,7 +177,7 @@ def settle_advice(run_dir: Path, comparisons: list) -> str:
     late = [c for c in comparisons if c.unconverged]
     if not late:
         return ""
-    acc = [r for r in latest_attempts(read_rows(run_dir / "rows.jsonl")) if r.get("kind") == "accuracy"]
+    acc = [r for r in latest_attempts(read_rows(run_dir / JOURNAL)) if r.get("kind") == "accuracy"]
     epochs = max((float(r["epochs"]) for r in acc if isinstance(r.get("epochs"), (int, float))), default=0.0)
     minutes = sum(float(r.get("train_time_s") or 0) for r in acc if not r.get("error")) / 60
     return (f"Unconverged at {epochs:g} epochs: {', '.join(f'{c.a} vs {c.b}' for c in late)} still climb by more "

@@ -17,7 +17,7 @@ from vggablate.errors import UsageError
 
 JOURNAL = "rows.jsonl"
 # A run folder holds a journal, or (before its first trial ends) the config and env a run writes first.
-_RUN_FILES = ("rows.jsonl", "config.toml", "env.json")
+_RUN_FILES = (JOURNAL, "config.toml", "env.json")
 
 
 def is_run_folder(path: Path) -> bool:

@@ -21,7 +21,7 @@ from vggablate.errors import UsageError
 from vggablate.executors import RowsCallback
 from vggablate.factory import resolve_spec
 from vggablate.names import safe_stem
-from vggablate.outputs import check_parent_folder, confine
+from vggablate.outputs import JOURNAL, check_parent_folder, confine
 from vggablate.recipe import TrainConfig, default_train_config
 from vggablate.records import Journal, atomic_write_text, done_trial_ids, read_rows
 from vggablate.registry import is_registered, list_archs
@@ -119,7 +119,7 @@ class RunFolder:
     @property
     def journal(self) -> Path:
         """The rows.jsonl journal."""
-        return self.path / "rows.jsonl"
+        return self.path / JOURNAL
 
 
 def new_run_folder(out: str | Path, name: str) -> RunFolder:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vggablate.errors import UsageError
+from vggablate.outputs import JOURNAL
 from vggablate.records import atomic_write_text, latest_attempts, read_rows
 
 FORMAT = "vggablate-baseline/1"
@@ -151,11 +152,11 @@ def load(path: str | os.PathLike) -> Baseline:
     """Read a baseline file, a run folder or a rows.jsonl journal."""
     path = Path(path)
     if path.is_dir():
-        if not (path / "rows.jsonl").is_file():
+        if not (path / JOURNAL).is_file():
             raise UsageError(f"{path}: a folder without rows.jsonl; give a run folder or a baseline .json")
-        path = path / "rows.jsonl"
+        path = path / JOURNAL
     if not path.is_file():
         raise UsageError(f"{path}: no such baseline file or run folder")
     if path.suffix == ".jsonl":
-        return from_rows(read_rows(path), source=str(path.parent if path.name == "rows.jsonl" else path))
+        return from_rows(read_rows(path), source=str(path.parent if path.name == JOURNAL else path))
     return from_json(path.read_text(encoding="utf-8"), source=str(path))
