@@ -13,13 +13,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from vggablate.analysis import analyse, layer_table
+from vggablate.archs import PAPER
 from vggablate.convergence import mean_climb
 from vggablate.registry import get_arch
 from vggablate.stats import MeanCI
 from vggablate.verdict import HOLDS, Judgement, combine_labels, judge
 
 DOES_NOT_HOLD = "does not hold"
-PAPER_CONFIG = {"A": "vgg11", "A-LRN": "vgg11_lrn", "B": "vgg13", "C": "vgg16_c", "D": "vgg16", "E": "vgg19"}
+# The paper's configs by letter (A, A-LRN, B, C, D, E), from the one map in archs.py.
+PAPER_CONFIG = {letter: name for name, letter in sorted(PAPER.items(), key=lambda item: item[1])}
 LARGE_PAIRS = (("vgg13", "vgg13_k5"), ("vgg13", "vgg13_k5_cm"), ("vgg16", "vgg16_k5"), ("vgg16", "vgg16_k7"),
                ("vgg16", "vgg16_k7_cm"), ("vgg19", "vgg19_k5"), ("vgg19", "vgg19_k7"))  # fmt: skip
 # Paper's single-scale top-1 errors (Table 3, S=Q=256), for the "paper says" column.
