@@ -75,7 +75,7 @@ def main(args: argparse.Namespace) -> int:
     saved = sweep.load_resume(args.resume)[1] if args.resume else None
     if saved is not None and not saved.name.startswith("claims-"):
         raise UsageError(f"{args.resume} is not a claims run folder (its sweep is {saved.name!r})")
-    default = saved.name.removeprefix("claims-") if saved else default_budget(torch.cuda.is_available())
+    default = saved.name.removeprefix("claims-") if saved else default_budget(torch.cuda.is_available(), args.data_dir)
     if not args.budget and default not in BUDGETS:  # a name edited by hand: say where, not KeyError
         raise UsageError(f"{Path(args.resume) / 'config.toml'}: name {saved.name!r} names no claims budget; "
                          f"choose from {', '.join('claims-' + b for b in BUDGETS)}")  # fmt: skip
@@ -151,7 +151,7 @@ def _until_stable(args: argparse.Namespace) -> int:
         search = load_search(args.resume)
         caps = {k: v for k, v in (("max_epochs", args.max_epochs), ("max_minutes", args.max_minutes)) if v}
         return run_search(Path(args.resume), replace(search, **caps), args.quiet, args.retry_errors)
-    budget = BUDGETS[args.budget or default_budget(torch.cuda.is_available())]
+    budget = BUDGETS[args.budget or default_budget(torch.cuda.is_available(), args.data_dir)]
     selected = choice_list(args.claims, ACCURACY_CLAIM_IDS, "claim") if args.claims else None
     overrides = {"seeds": args.seeds, "dataset": args.dataset, "data_dir": args.data_dir,
                  "widths": (args.width,) if args.width else None}  # fmt: skip
