@@ -193,9 +193,8 @@ def test_the_real_counts_are_required_outside_data_dir(tmp_path, cache):
         fashion.prepare(None, download=False, system_dirs=(str(tmp_path / "system"),))
 
 
-def test_default_dataset_is_one_line_to_change(tmp_path, cache, monkeypatch):
-    assert catalog.default_dataset("cpu") == "clutter"
-    monkeypatch.setitem(catalog.DEFAULTS, "cpu", ("fashion-mnist", "clutter"))
+def test_cpu_default_is_fashion_mnist_where_it_is_here_else_clutter(tmp_path, cache, monkeypatch):
+    assert catalog.DEFAULTS["cpu"] == ("fashion-mnist", "clutter")
     monkeypatch.setattr(fashion, "SYSTEM_DIRS", (str(tmp_path / "sys"),))  # as on a machine without the package
     assert catalog.default_dataset("cpu", str(tmp_path / "none")) == "clutter"
     write_idx(tmp_path / "d")

@@ -94,7 +94,8 @@ def test_claims_resume_that_refuses_leaves_config_toml_byte_identical(tmp_path):
     cfg = claims_config(BUDGETS["smoke"], {}, ("shallow_5x5",))
     (run / "config.toml").write_text(to_toml(cfg))
     (run / "env.json").write_text("{}\n")
-    Journal(run / "rows.jsonl").append({"trial_id": "not-in-this-sweep", "kind": "accuracy", "error_type": None})
+    foreign = {"trial_id": "not-in-this-sweep", "kind": "accuracy", "arch": "vgg13", "seed": 0, "error_type": None}
+    Journal(run / "rows.jsonl").append(foreign)
     before = snapshot(tmp_path)
     assert_refused(bench_main("claims", "--resume", str(run), "--seeds", "5"), "not in its own sweep")
     assert snapshot(tmp_path) == before

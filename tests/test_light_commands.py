@@ -63,9 +63,8 @@ def _claims_folder(path: Path) -> Path:
     from vggablate.sweepconfig import to_toml
 
     path.mkdir()
-    atomic_write_text(path / "config.toml", to_toml(claims_config(BUDGETS["smoke"], {}, ("lrn",))))
-    Journal(path / "rows.jsonl").extend(
-        seed_rows("vgg11", [80.0, 80.5, 81.0]) + seed_rows("vgg11_lrn", [79.0, 79.2, 80.1])
-    )
+    atomic_write_text(path / "config.toml", to_toml(claims_config(BUDGETS["smoke"], {}, ("shallow_5x5",))))
+    rows = seed_rows("vgg13", [90.0, 90.5, 91.0]) + seed_rows("vgg13_k5", [89.0, 89.2, 90.1])
+    Journal(path / "rows.jsonl").extend(rows)
     atomic_write_text(path / "claims.md", "# VGG paper claims\n")
     return path
