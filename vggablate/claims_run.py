@@ -55,7 +55,7 @@ CPU_EPOCHS, CPU_SEEDS, CPU_CLAIMS = 16.0, 6, ("shallow_5x5", "depth")
 # 3 epochs x 4 seeds: 6 nets take about 190 s an epoch here (a 2-epoch pilot, seeds 100-101:
 # vgg11 22 s, vgg13 31 s, vgg16 36 s), so 12 seed-epochs fill 40 of the 45 minutes; the pilot's
 # paired spread (sd 0.3-0.6 points) asks for 5-15 pairs to resolve a 0.5-point effect, more than fit.
-FASHION_EPOCHS, FASHION_SEEDS, FASHION_ABOUT = 3.0, 4, "CPU, Fashion-MNIST, about 40 min"
+FASHION_EPOCHS, FASHION_SEEDS, FASHION_ABOUT = 3.0, 4, "CPU, Fashion-MNIST, about 43 min"
 # The budgets `bench claims` runs without --budget on a CPU, in order of preference: the first
 # whose data set is here without a download. Fashion-MNIST first: neither budget's ranking is stable
 # yet (Kendall's tau 2 vs 3 epochs +0.33 on Fashion-MNIST, 8 vs 16 epochs +0.20 on clutter) and both
