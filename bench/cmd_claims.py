@@ -24,8 +24,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "where Fashion-MNIST is installed); cpu: CPU+cluttered digits, 16 epochs x 6 seeds, the same "
                    "claims (default without a GPU otherwise); cifar: GPU+CIFAR-10 (default with one)")  # fmt: skip
     p.add_argument("--claims", help="comma list of accuracy claims to run: shallow_5x5, depth, lrn, one_by_one "
-                   "(default: all, except --budget cpu and fashion: shallow_5x5,depth; the cost and static claims are always "
-                   "judged)")  # fmt: skip
+                   "(default: all, except --budget cpu and fashion: shallow_5x5,depth; the cost and static claims "
+                   "are always judged)")  # fmt: skip
     p.add_argument("--epochs", type=epochs_type, help="override the budget's epochs")
     p.add_argument("--seeds", type=seeds_type, help="override the budget's seeds per arch (with --resume: "
                    "add seeds up to N)")  # fmt: skip
