@@ -132,7 +132,8 @@ def _run_budget(parent: Path, search: Search, epochs: float, quiet: bool, retry_
     _say(f"  budget {epochs:g} epochs: {label}; {len(plan.todo)} of {len(plan.trials)} runs to do -> {path}", quiet)
     if not runner.execute(plan, quiet, command="claims", resume_dir=parent):
         return None
-    report_claims(path, label, quiet=True)
+    if plan.todo or not (path / "claims.md").is_file():  # a finished budget's reports are already written
+        report_claims(path, label, quiet=True)
     acc_rows, comps, by_seed = judge_run(path, label)
     rows = read_rows(plan.folder.journal)
     minutes = sum(float(r.get("train_time_s") or 0) for r in rows if r.get("kind") == "accuracy") / 60
