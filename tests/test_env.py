@@ -3,6 +3,7 @@ import subprocess
 import torch
 
 from vggablate.measure import env
+from vggablate.measure.smi import smi_query
 
 
 def _no_context(*args, **kwargs):
@@ -16,26 +17,26 @@ def test_card_name_comes_from_nvidia_smi_before_cuda_starts(monkeypatch):
         calls.append(cmd)
         return subprocess.CompletedProcess(cmd, 0, stdout="NVIDIA H100 80GB HBM3\n")
 
-    env._smi_name.cache_clear()
+    smi_query.cache_clear()
     monkeypatch.setattr(torch.cuda, "is_initialized", lambda: False)
     monkeypatch.setattr(torch.cuda, "get_device_name", _no_context)
     monkeypatch.setattr(env.subprocess, "run", smi)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")
     assert env.device_name("cuda:1") == "NVIDIA H100 80GB HBM3"
     assert calls[-1][-2:] == ["-i", "5"]  # torch's cuda:1 is the second visible card
-    env._smi_name.cache_clear()
+    smi_query.cache_clear()
 
 
 def test_card_name_is_none_without_nvidia_smi(monkeypatch):
     def missing(cmd, **kwargs):
         raise FileNotFoundError(cmd[0])
 
-    env._smi_name.cache_clear()
+    smi_query.cache_clear()
     monkeypatch.setattr(torch.cuda, "is_initialized", lambda: False)
     monkeypatch.setattr(env.subprocess, "run", missing)
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     assert env.device_name("cuda") is None
-    env._smi_name.cache_clear()
+    smi_query.cache_clear()
 
 
 def test_card_name_from_torch_once_cuda_runs(monkeypatch):

@@ -12,9 +12,7 @@ Where no limit can be read, nothing is refused.
 
 from __future__ import annotations
 
-import functools
 import math
-import subprocess
 from pathlib import Path
 
 from vggablate.analysis import layer_table
@@ -104,17 +102,13 @@ def _cuda_total(device: str) -> int | None:
     return _smi_total(index)
 
 
-@functools.lru_cache(maxsize=8)
 def _smi_total(index: int) -> int | None:
-    import os
+    from vggablate.measure.smi import smi_query
 
-    visible = [v for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip()]
-    target = visible[index].strip() if index < len(visible) else str(index)
-    cmd = ["nvidia-smi", "--query-gpu=memory.total", "--format=csv,noheader,nounits", "-i", target]
+    text = smi_query(index, "memory.total")
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=True).stdout.strip()
-        return int(float(out.splitlines()[0])) * 2**20  # MiB
-    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return int(float(text)) * 2**20 if text else None  # MiB
+    except ValueError:
         return None
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import torch
 
+from vggablate.measure.smi import smi_query
+
 
 def collect_env(device: str = "cpu", start_cuda: bool = False) -> dict:
     """Return the env_* columns: library versions, device, CPU and its kernels, threads, git revision, host, load.
@@ -66,17 +68,9 @@ def device_name(device: str = "cuda", start_cuda: bool = False) -> str | None:
     return _smi_name(torch.device(device).index or 0)
 
 
-@functools.lru_cache(maxsize=8)
 def _smi_name(index: int) -> str | None:
     """Return nvidia-smi's name for the index-th visible card; None where nvidia-smi fails."""
-    visible = [v for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip()]
-    target = visible[index].strip() if index < len(visible) else str(index)
-    cmd = ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader", "-i", target]
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=True).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.splitlines()[0].strip() if out else None
+    return smi_query(index, "name")
 
 
 @functools.lru_cache(maxsize=1)
