@@ -17,7 +17,7 @@ from pathlib import Path
 from cli_helpers import bench_main
 
 DATA = Path(__file__).parent / "data"
-STANDARD = ("vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn", "vgg13_k5", "vgg13_k5_cm")
+STANDARD = tuple("vgg11 vgg13 vgg16 vgg19 vgg11_bn vgg13_bn vgg16_bn vgg19_bn vgg13_k5 vgg13_k5_cm".split())
 GOLDEN_NAME = "20261207-041638-golden"  # the folder's name is the report's title
 
 
