@@ -59,7 +59,7 @@ def _one_line_journal_warnings() -> Iterator[None]:
     def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001 (warnings' signature)
         # Looked up, not imported: records imports pandas, which `--help` and `list` should not pay for;
         # a JournalWarning exists only once records has been imported anyway.
-        records = sys.modules.get("vggablate.records")
+        records = sys.modules.get("vggablate.run.records")
         if records is not None and issubclass(category, records.JournalWarning):
             print(f"warning: {message}", file=sys.stderr, flush=True)
         else:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from vggablate.arch.spec import is_cfg_token, is_conv_token
 from vggablate.errors import UsageError
-from vggablate.spec import is_cfg_token, is_conv_token
 
 ARCHS_FORMS = ("give names comma-separated (vgg11,vgg16) and a cfg as comma-separated tokens C, CkK, CxN, M, "
                "LRN (64,M,128k5); separate two cfgs with ';' (vgg11;64,M;32,M)")  # fmt: skip
@@ -41,8 +41,8 @@ def _cfg_group(group: list[str], piece: str, pos: int) -> list[str]:
 
 def check_archs(text: str, arch_files: Iterable[str] = ()) -> None:
     """Refuse a token among cfg tokens that is neither a cfg token nor a registered arch, naming both forms."""
-    from vggablate.registry import is_registered, suggest
-    from vggablate.sweep import register_arch_files
+    from vggablate.arch.registry import is_registered, suggest
+    from vggablate.run.sweep import register_arch_files
 
     register_arch_files(arch_files)
     for piece in text.split(";"):

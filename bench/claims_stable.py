@@ -51,8 +51,8 @@ def load_search(path: str | Path) -> Search:
 
 def new_search(out: str, search: Search) -> Path:
     """Create the search's parent folder and save its settings."""
-    from vggablate import sweep
-    from vggablate.records import atomic_write_text
+    from vggablate.run import sweep
+    from vggablate.run.records import atomic_write_text
 
     folder = sweep.new_run_folder(out, f"claims-{search.budget}-stable").path
     state = {**search.__dict__, "claims": list(search.claims) if search.claims else None}
@@ -62,7 +62,7 @@ def new_search(out: str, search: Search) -> Path:
 
 def run_search(parent: Path, search: Search, quiet: bool, retry_errors: bool = False) -> int:
     """Train budget after budget (doubling the epochs) until the claims settle or a cap stops it."""
-    from vggablate.stability import decide, stability_markdown
+    from vggablate.claims.stability import decide, stability_markdown
 
     steps, decisions, epochs, spent = [], [], search.start_epochs, 0.0
     caps = f"caps: {search.max_epochs:g} epochs, {search.max_minutes:g} min of training"
@@ -74,7 +74,7 @@ def run_search(parent: Path, search: Search, quiet: bool, retry_errors: bool = F
             return 130
         step, top1, failed = outcome
         if previous is not None:
-            from vggablate.stability import rank_change
+            from vggablate.claims.stability import rank_change
 
             agreement, same = rank_change(previous, top1)
             step = replace(step, agreement=agreement, same_order=same)
@@ -111,11 +111,12 @@ def _sub(epochs: float) -> str:
 def _run_budget(parent: Path, search: Search, epochs: float, quiet: bool, retry_errors: bool):
     """Run (or resume) one budget's folder; return (step, top-1 per seed per arch, failed) or None on Ctrl-C."""
     from bench.cmd_claims import report_claims
-    from vggablate import runner, sweep
-    from vggablate.claims_run import BUDGETS, budget_label, claims_config, judge_run, top1_by_arch
+    from vggablate.claims.budgets import BUDGETS, budget_label, claims_config, judge_run, top1_by_arch
+    from vggablate.claims.stability import BudgetStep, unconverged_parts
     from vggablate.measure.env import collect_env
-    from vggablate.records import read_rows
-    from vggablate.stability import BudgetStep, unconverged_parts
+    from vggablate.run import drive as runner
+    from vggablate.run import sweep
+    from vggablate.run.records import read_rows
 
     path = parent / _sub(epochs)
     if path.is_dir():
@@ -142,7 +143,7 @@ def _run_budget(parent: Path, search: Search, epochs: float, quiet: bool, retry_
 
 
 def _write(parent: Path, search: Search, steps: list, decisions: list, render) -> None:
-    from vggablate.records import atomic_write_text
+    from vggablate.run.records import atomic_write_text
 
     header = (f"Budget {search.budget}, claims {', '.join(search.claims) if search.claims else 'of the budget'}; "
               f"epochs doubled from {search.start_epochs:g} until Kendall's tau-b between consecutive budgets "

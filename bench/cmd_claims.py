@@ -10,9 +10,9 @@ from pathlib import Path
 
 from bench.claims_stable import is_search_folder
 from bench.common import check_parent_folder, epochs_type, number_type, positive_float, seeds_type
-from vggablate.outputs import JOURNAL
+from vggablate.checks.outputs import JOURNAL
 
-BUDGET_NAMES = ("smoke", "cpu", "fashion", "cifar")  # vggablate.claims_run.BUDGETS (a test checks they agree)
+BUDGET_NAMES = ("smoke", "cpu", "fashion", "cifar")  # vggablate.claims.budgets.BUDGETS (a test checks they agree)
 minutes_type = number_type(maximum=7 * 24 * 60)  # a cap on training time: > 0, at most a week
 
 
@@ -56,10 +56,11 @@ def main(args: argparse.Namespace) -> int:
     import torch
 
     from bench.common import choice_list, report_failures
-    from vggablate import runner, sweep
-    from vggablate.claims import ACCURACY_CLAIM_IDS
-    from vggablate.claims_run import BUDGETS, budget_label, claims_config, default_budget
+    from vggablate.claims.budgets import BUDGETS, budget_label, claims_config, default_budget
+    from vggablate.claims.paper import ACCURACY_CLAIM_IDS
     from vggablate.errors import UsageError
+    from vggablate.run import drive as runner
+    from vggablate.run import sweep
 
     if args.kernels_only:
         from bench.kernels_claim import kernels_only
@@ -124,9 +125,9 @@ def main(args: argparse.Namespace) -> int:
 
 def _judged(run_dir) -> bool:
     """Say whether any accuracy claim had runs on both sides to judge (its verdict may be inconclusive)."""
-    from vggablate.claims import accuracy_claims
-    from vggablate.claims_run import top1_by_seed
-    from vggablate.records import read_rows
+    from vggablate.claims.budgets import top1_by_seed
+    from vggablate.claims.paper import accuracy_claims
+    from vggablate.run.records import read_rows
 
     journal = run_dir / JOURNAL
     return journal.is_file() and bool(accuracy_claims(top1_by_seed(read_rows(journal)), "")[0])
@@ -138,8 +139,8 @@ def _until_stable(args: argparse.Namespace) -> int:
 
     from bench.claims_stable import DEFAULT_MAX_MINUTES, EPOCH_CAP_FACTOR, Search, load_search, new_search, run_search
     from bench.common import choice_list
-    from vggablate.claims import ACCURACY_CLAIM_IDS
-    from vggablate.claims_run import BUDGETS, default_budget
+    from vggablate.claims.budgets import BUDGETS, default_budget
+    from vggablate.claims.paper import ACCURACY_CLAIM_IDS
     from vggablate.errors import UsageError
 
     if args.resume:
@@ -170,12 +171,12 @@ def _until_stable(args: argparse.Namespace) -> int:
 def report_claims(run_dir, label: str, quiet: bool, kernels_device: str | None = None) -> int:
     """Write claims.md and the claim plots, then the run's reports with the claims section."""
     from bench.common import finish
-    from vggablate.claims import ACCURACY_CLAIM_IDS
-    from vggablate.claims_run import write_claims
+    from vggablate.claims.budgets import write_claims
+    from vggablate.claims.paper import ACCURACY_CLAIM_IDS
 
     extra = []
-    if kernels_device is not None:  # the beyond-the-paper claim, timed here (vggablate/claims_kernels.py)
-        from vggablate.claims_kernels import default_config, judge_kernel_claim
+    if kernels_device is not None:  # the beyond-the-paper claim, timed here (vggablate/claims/kernels.py)
+        from vggablate.claims.kernels import default_config, judge_kernel_claim
 
         extra = judge_kernel_claim(default_config(kernels_device))
     section, rows = write_claims(run_dir, label, extra)
@@ -186,7 +187,7 @@ def report_claims(run_dir, label: str, quiet: bool, kernels_device: str | None =
             if r.claim in ACCURACY_CLAIM_IDS:  # the effect, its CI and the seeds per side; what would resolve it
                 print(f"{'':32}{r.measured}" + (f"\n{'':32}{r.note}" if r.verdict != "holds" else ""), file=sys.stderr)
     if not quiet:
-        from vggablate.claims_run import judge_run, settle_advice
+        from vggablate.claims.budgets import judge_run, settle_advice
 
         advice = settle_advice(run_dir, judge_run(run_dir, label)[1])
         if advice:
@@ -200,7 +201,7 @@ def _changes(overrides: dict) -> bool:
 
 
 def _estimate(plan, recipe) -> float:
-    from vggablate.claims_run import expected_seconds, time_one_step
+    from vggablate.claims.budgets import expected_seconds, time_one_step
 
     if recipe is None or not plan.todo:
         return 0.0

@@ -56,8 +56,8 @@ def latency_rule(args: argparse.Namespace):
 
 
 def _thresholds(items: list[str]) -> tuple[tuple[str, float], ...]:
+    from vggablate.checks.numbers import parse_float
     from vggablate.errors import UsageError
-    from vggablate.numbers import parse_float
     from vggablate.regress.baseline import MEMORY_METRICS
 
     out: dict[str, float] = {}
@@ -77,8 +77,8 @@ def _thresholds(items: list[str]) -> tuple[tuple[str, float], ...]:
 
 def report(comparison, old_name: str, new_name: str, out: str | None) -> int:
     """Print the table (and write it to out); return 1 on a regression, else 0."""
-    from vggablate.records import atomic_write_text
     from vggablate.regress import to_markdown
+    from vggablate.run.records import atomic_write_text
 
     for warning in comparison.warnings:
         print(f"warning: {warning}", file=sys.stderr)

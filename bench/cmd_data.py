@@ -41,9 +41,9 @@ def main(args: argparse.Namespace) -> int:
     # A folder, a path below a file: one line before the data is built.
     out = check_output_file(Path(args.out or f"{entry.name}_samples.png"))
     entry.prepare(args.name, LoadOptions(args.data_dir, False))  # a clutter set too large for memory: refused here
-    from vggablate.records import atomic_write_bytes
     from vggablate.report.plots import render
     from vggablate.report.samples import dataset_samples, sample_figure
+    from vggablate.run.records import atomic_write_bytes
 
     start = time.perf_counter()
     samples = dataset_samples(args.name, args.split, data_dir=args.data_dir)

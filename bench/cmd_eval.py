@@ -30,11 +30,11 @@ def main(args: argparse.Namespace) -> int:
     """Evaluate and print top-1/top-5 beside torchvision's published figures."""
     from bench.common import model_options
     from vggablate import resolve_spec
+    from vggablate.checks.memory import check_model_fits
     from vggablate.data import default_workers
     from vggablate.data.catalog import find_dataset, imagefolder_path
-    from vggablate.evaluate import evaluate_weights, published_accuracy
-    from vggablate.memcheck import check_model_fits
-    from vggablate.schema import resolve_device
+    from vggablate.run.schema import resolve_device
+    from vggablate.training.evaluate import evaluate_weights, published_accuracy
 
     load_arch_files(args)
     entry = find_dataset(args.dataset)

@@ -32,7 +32,7 @@ def checks() -> list[tuple[str, object]]:
     from dataclasses import replace
 
     from vggablate import get_arch
-    from vggablate.trial import Trial
+    from vggablate.run.trial import Trial
 
     base = Trial(
         get_arch("vgg16"),
@@ -65,7 +65,7 @@ def main(args: argparse.Namespace) -> int:
     import pandas as pd
     import torch
 
-    from vggablate.trial import run_trial_isolated
+    from vggablate.run.execute import run_trial_isolated
 
     if not torch.cuda.is_available():
         return fail("gpu-check needs CUDA and torch.cuda.is_available() is False on this machine")

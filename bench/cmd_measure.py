@@ -19,7 +19,7 @@ from bench.common import (
     threads_type,
     warn,
 )
-from vggablate.schema import MODES
+from vggablate.run.schema import MODES
 
 METRICS = ("params", "macs", "latency", "memory")
 DEFAULT_METRICS = ("params", "macs", "latency")  # memory takes two more isolated trials per batch size and mode
@@ -50,7 +50,7 @@ def main(args: argparse.Namespace) -> int:
     """Run the requested measurements, each in a fresh process, and print them."""
     from dataclasses import replace
 
-    from vggablate.trial import run_batch_sweep, run_trial_isolated
+    from vggablate.run.execute import run_batch_sweep, run_trial_isolated
 
     metrics = choice_list(args.metrics, METRICS, "metric")
     modes = choice_list(args.mode, MODES, "mode")

@@ -25,8 +25,8 @@ from bench.common import (
     threads_type,
     warn,
 )
-from vggablate.outputs import JOURNAL
-from vggablate.schema import MODES
+from vggablate.checks.outputs import JOURNAL
+from vggablate.run.schema import MODES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -52,12 +52,12 @@ def main(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from bench.common import setting_title
+    from vggablate.checks.names import safe_stem
     from vggablate.measure.env import available_cpus, load_average
-    from vggablate.names import safe_stem
-    from vggablate.records import atomic_write_text, encode_row
     from vggablate.report.build import build_reports
-    from vggablate.sweep import new_run_folder
-    from vggablate.trial import run_batch_sweep
+    from vggablate.run.execute import run_batch_sweep
+    from vggablate.run.records import atomic_write_text, encode_row
+    from vggablate.run.sweep import new_run_folder
 
     check_parent_folder(args.out)  # before the work, not after it: a file or a run folder is refused
     modes = choice_list(args.mode, MODES, "mode")
@@ -97,8 +97,8 @@ def main(args: argparse.Namespace) -> int:
 def _print_settings(rows: list[dict]) -> None:
     """Print each setting's per-layer table, its roofs and the sum-vs-whole agreement."""
     from vggablate.measure.env import load_average
-    from vggablate.records import to_frame
     from vggablate.report.profile_tables import layer_detail, profile_settings
+    from vggablate.run.records import to_frame
 
     for r in rows:
         if r["error"]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vggablate.outputs import JOURNAL
+from vggablate.checks.outputs import JOURNAL
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,11 +21,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Rank the archs of both runs by mean top-1 and print Kendall's tau with its CI."""
-    from vggablate.claims_run import top1_by_arch
+    from vggablate.claims.budgets import top1_by_arch
+    from vggablate.claims.ranking import agreement_text, rank_agreement
     from vggablate.errors import UsageError
-    from vggablate.ranking import agreement_text, rank_agreement
-    from vggablate.records import atomic_write_text, read_rows
     from vggablate.report.build import check_run_dir
+    from vggablate.run.records import atomic_write_text, read_rows
 
     if args.out:
         from bench.common import check_output_file
@@ -55,7 +55,7 @@ def _top1(runs: list[Path], top1_by_arch, read_rows) -> dict[str, list[float]]:
 
 
 def _epochs(run_dir: Path) -> str:
-    from vggablate.records import read_rows
+    from vggablate.run.records import read_rows
 
     epochs = sorted({r.get("epochs") for r in read_rows(run_dir / JOURNAL) if r.get("kind") == "accuracy"} - {None})
     return ", ".join(f"{e:g} epochs" for e in epochs) or "no accuracy rows"

@@ -37,8 +37,8 @@ def _claims_sections(run_dir) -> tuple:
     # A claims run (it has claims.md) gets its claims re-judged from the journal as well.
     if not (run_dir / "claims.md").is_file() or not (run_dir / "config.toml").is_file():
         return ()
-    from vggablate import sweep
-    from vggablate.claims_run import budget_label, write_claims
+    from vggablate.claims.budgets import budget_label, write_claims
+    from vggablate.run import sweep
 
     cfg = sweep.load_resume(run_dir)[1]
     section, _ = write_claims(run_dir, budget_label(cfg, sweep.train_config(cfg)))

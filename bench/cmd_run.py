@@ -24,11 +24,11 @@ from bench.common import (  # noqa: F401 (finish and report_failures: cmd_run's,
     split_list,
 )
 from vggablate.errors import UsageError
-from vggablate.schema import HEADS, KINDS
+from vggablate.run.schema import HEADS, KINDS
 
 if TYPE_CHECKING:
-    from vggablate.runner import Plan
-    from vggablate.sweepconfig import SweepConfig
+    from vggablate.run.drive import Plan
+    from vggablate.run.sweepconfig import SweepConfig
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -76,8 +76,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def flag_layer(args: argparse.Namespace) -> dict:
     """The sweep fields given as flags (None where not given)."""
     from bench.common import choice_list, int_list
-    from vggablate.schema import MODES, PRECISIONS
-    from vggablate.sweepconfig import METRICS, OPT_IN_METRICS, from_mapping
+    from vggablate.run.schema import MODES, PRECISIONS
+    from vggablate.run.sweepconfig import METRICS, OPT_IN_METRICS, from_mapping
 
     def widths(text: str) -> tuple[float, ...]:
         items = split_list(text, "width")
@@ -111,7 +111,7 @@ def flag_layer(args: argparse.Namespace) -> dict:
 
 def device_and_reason(requested: str, cuda_here: bool = True) -> tuple[str, str]:
     """Return the device to use and why; cuda_here=False: CUDA is on the Ray workers, checked there."""
-    from vggablate.schema import resolve_device
+    from vggablate.run.schema import resolve_device
 
     device = resolve_device(requested, check_cuda=cuda_here)
     if requested == "auto":
@@ -121,8 +121,8 @@ def device_and_reason(requested: str, cuda_here: bool = True) -> tuple[str, str]
 
 def main(args: argparse.Namespace) -> int:
     """Resolve the sweep, run the pending trials, build the reports; exit 1 when trials failed."""
-    from vggablate import runner
-    from vggablate.sweepconfig import read_sweep_file
+    from vggablate.run import drive as runner
+    from vggablate.run.sweepconfig import read_sweep_file
 
     # Every check comes before the run folder is made: a sweep that cannot start leaves no folder.
     flags = flag_layer(args)
@@ -151,8 +151,9 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _resume_plan(args: argparse.Namespace, flags: dict, file_layer: dict) -> Plan:
-    from vggablate import runner, sweep
-    from vggablate.sweepconfig import build_config, device_defaults, with_name
+    from vggablate.run import drive as runner
+    from vggablate.run import sweep
+    from vggablate.run.sweepconfig import build_config, device_defaults, with_name
 
     saved = sweep.load_resume(args.resume)[1]
     given = None
@@ -163,8 +164,8 @@ def _resume_plan(args: argparse.Namespace, flags: dict, file_layer: dict) -> Pla
 
 
 def _new_config(args: argparse.Namespace, flags: dict, file_layer: dict) -> tuple[SweepConfig, str]:
-    from vggablate import sweep
-    from vggablate.sweepconfig import build_config, device_defaults, with_name
+    from vggablate.run import sweep
+    from vggablate.run.sweepconfig import build_config, device_defaults, with_name
 
     requested = file_layer.get("device", "auto") if args.device == "auto" else args.device
     device, why = device_and_reason(requested, cuda_here=args.executor == "local")
@@ -181,7 +182,7 @@ def check_executor(args: argparse.Namespace) -> None:
     if args.ray_address and args.executor != "ray":
         raise UsageError("--ray-address needs --executor ray")
     if args.executor == "ray":
-        from vggablate.ray_executor import check_address, import_ray
+        from vggablate.run.ray_executor import check_address, import_ray
 
         import_ray()
         if args.ray_address:
@@ -192,7 +193,7 @@ def executor_session(args: argparse.Namespace) -> contextlib.AbstractContextMana
     """Return the session trials need for the block: a Ray connection, or nothing for the local executor."""
     if args.executor != "ray":
         return contextlib.nullcontext()
-    from vggablate.ray_executor import ray_session
+    from vggablate.run.ray_executor import ray_session
 
     return ray_session(args.ray_address)
 
@@ -218,7 +219,7 @@ def make_executor(args: argparse.Namespace, timeout_s: float) -> object | None:
     # the same and a run started with one executor may be resumed with the other.
     if args.executor != "ray":
         return None
-    from vggablate.ray_executor import RayExecutor
+    from vggablate.run.ray_executor import RayExecutor
 
     return RayExecutor(address=args.ray_address, timeout_s=timeout_s)
 
@@ -231,7 +232,7 @@ def data_source(cfg: SweepConfig) -> str:
 
 
 def _print_header(plan: Plan, why: str, source: str = "") -> None:
-    from vggablate.sweepconfig import spec_overrides
+    from vggablate.run.sweepconfig import spec_overrides
     from vggablate.words import plural
 
     cfg, trials = plan.cfg, plan.trials

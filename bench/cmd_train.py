@@ -18,13 +18,13 @@ from bench.common import (
     positive_int,
     seeds_type,
 )
+from vggablate.checks.outputs import JOURNAL
 from vggablate.errors import UsageError
-from vggablate.outputs import JOURNAL
-from vggablate.schema import SCHEDULE_ALIASES, SCHEDULES
+from vggablate.run.schema import SCHEDULE_ALIASES, SCHEDULES
 from vggablate.words import plural
 
 if TYPE_CHECKING:
-    from vggablate.recipe import TrainConfig
+    from vggablate.training.recipe import TrainConfig
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -64,7 +64,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _config(args: argparse.Namespace, dataset: str, device: str) -> TrainConfig:
-    from vggablate.recipe import default_train_config
+    from vggablate.training.recipe import default_train_config
 
     cfg = default_train_config(dataset, device)
     given = {
@@ -84,7 +84,7 @@ def _config(args: argparse.Namespace, dataset: str, device: str) -> TrainConfig:
 
 def recipe_line(cfg: TrainConfig, device: str) -> str:
     """Describe the recipe as it runs on the device (CUDA-only settings are off elsewhere)."""
-    from vggablate.recipe import effective_config
+    from vggablate.training.recipe import effective_config
 
     fields = asdict(effective_config(cfg, device))
     narrow_from = fields.pop("narrow_from")
@@ -140,15 +140,16 @@ def summary_table(rows: list[dict]):
 def main(args: argparse.Namespace) -> int:
     """Train each arch for each seed; print the runs and the per-arch statistics; write rows.jsonl."""
     from vggablate import resolve_spec
+    from vggablate.checks.memory import check_training_fits
     from vggablate.data import load_dataset
     from vggablate.data.catalog import default_dataset, source_phrase
     from vggablate.measure.env import collect_env
-    from vggablate.memcheck import check_training_fits
-    from vggablate.records import Journal
-    from vggablate.schema import resolve_device, utc_timestamp
-    from vggablate.sweep import new_run_folder
-    from vggablate.train import departures, prepare_spec, run_row
-    from vggablate.trial import Trial, identity
+    from vggablate.run.execute import identity
+    from vggablate.run.records import Journal
+    from vggablate.run.schema import resolve_device, utc_timestamp
+    from vggablate.run.sweep import new_run_folder
+    from vggablate.run.trial import Trial
+    from vggablate.training.trainer import departures, prepare_spec, run_row
 
     check_parent_folder(args.out)  # before any work: a file, or an existing run folder, is refused
     load_arch_files(args)

@@ -8,9 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from vggablate.data.catalog import defaults_phrase, list_datasets
-from vggablate.errors import UsageError
-from vggablate.numbers import (
+from vggablate.checks.numbers import (
     MAX_EPOCHS,
     MAX_FLOAT,
     MAX_INT,
@@ -22,12 +20,14 @@ from vggablate.numbers import (
 )
 
 # The boundary's checks, imported from here by every command: numbers (below), output paths and
-# names; the library (vggablate.numbers, .outputs, .names) applies the same rules itself.
-from vggablate.outputs import check_output_file, check_parent_folder  # noqa: F401 (re-exported)
-from vggablate.schema import DEVICE_CHOICES, HEADS, PRECISIONS
+# names; the library (vggablate.checks.numbers, .outputs, .names) applies the same rules itself.
+from vggablate.checks.outputs import check_output_file, check_parent_folder  # noqa: F401 (re-exported)
+from vggablate.data.catalog import defaults_phrase, list_datasets
+from vggablate.errors import UsageError
+from vggablate.run.schema import DEVICE_CHOICES, HEADS, PRECISIONS
 
 if TYPE_CHECKING:
-    from vggablate.runner import Plan
+    from vggablate.run.drive import Plan
 
 # The --dataset help of every command that trains: the catalog's names and per-device defaults.
 DATASETS_HELP = f"{' | '.join(list_datasets())} (default {defaults_phrase()})"
@@ -122,7 +122,7 @@ def choice_list(text: str, allowed: tuple[str, ...], what: str) -> tuple[str, ..
 def number_type(
     integer: bool = False, minimum: float = 0, maximum: float | None = None, exclusive_min: bool = True
 ) -> Callable[[str], float]:
-    """Return an argparse type for a finite number in range (vggablate.numbers' rule): no nan, inf or -0."""
+    """Return an argparse type for a finite number in range (vggablate.checks.numbers' rule): no nan, inf or -0."""
     top = maximum if maximum is not None else (MAX_INT if integer else MAX_FLOAT)
 
     def parse(text: str) -> float:
@@ -175,8 +175,8 @@ def add_setting_options(parser: argparse.ArgumentParser, batch_example: str = "1
 def setting_trial(args: argparse.Namespace, kind: str = "counts", **extra: object) -> object:
     """Resolve the arch and build the checked base Trial of `bench measure` / `bench profile` from their flags."""
     from vggablate import resolve_spec
-    from vggablate.schema import resolve_device
-    from vggablate.trial import Trial, check_trial
+    from vggablate.run.schema import resolve_device
+    from vggablate.run.trial import Trial, check_trial
 
     load_arch_files(args)
     spec = resolve_spec(args.arch, **model_options(args))
@@ -189,10 +189,10 @@ def setting_trial(args: argparse.Namespace, kind: str = "counts", **extra: objec
 def check_settings_fit(
     base: object, kinds: tuple[str, ...], modes: tuple[str, ...], batch_sizes: tuple[int, ...]
 ) -> None:
-    """Refuse, before any trial, settings whose smallest batch cannot fit in memory (vggablate.memcheck)."""
+    """Refuse, before any trial, settings whose smallest batch cannot fit in memory (vggablate.checks.memory)."""
     from dataclasses import replace
 
-    from vggablate.memcheck import check_trials_fit
+    from vggablate.checks.memory import check_trials_fit
 
     check_trials_fit([replace(base, kind=k, mode=m, batch_size=b) for k in kinds for m in modes for b in batch_sizes])
 
@@ -218,7 +218,7 @@ def model_options(args: argparse.Namespace) -> dict:
 
 def load_arch_files(args: argparse.Namespace) -> None:
     """Register the archs of every --arch-file given."""
-    from vggablate.archfile import load_arch_file
+    from vggablate.arch.archfile import load_arch_file
 
     for path in args.arch_file:
         load_arch_file(path)
@@ -234,8 +234,8 @@ def report_failures(plan: Plan, command: str = "run --resume {path} --retry-erro
     An OOM row is a result in a batch-size sweep whose other sizes ran; a run in which no trial gave a
     figure measured nothing, and says so.
     """
-    from vggablate import runner
-    from vggablate.schema import ERROR_TYPES
+    from vggablate.run import drive as runner
+    from vggablate.run.schema import ERROR_TYPES
 
     failed = runner.failures(plan)
     if not failed and plan.trials and not runner.measured(plan):

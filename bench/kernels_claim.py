@@ -9,7 +9,7 @@ def kernels_only(device: str) -> int:
     """Judge the 3x3-cheaper-per-MAC claim on a device (no training) and print one line per comparison."""
     import torch
 
-    from vggablate.claims_kernels import default_config, judge_kernel_claim
+    from vggablate.claims.kernels import default_config, judge_kernel_claim
     from vggablate.errors import UsageError
     from vggablate.measure.env import load_average
 

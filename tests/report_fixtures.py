@@ -193,8 +193,8 @@ def fixture_rows() -> list[dict]:
 
 def layers_rows(arch: str, batch: int = 8) -> list[dict]:
     """Return a per-layer profile (kind ``layers``) of conv, pool and linear layers: shaped like one, not measured."""
-    from vggablate.analysis import layer_table
-    from vggablate.registry import get_arch
+    from vggablate.arch.analysis import layer_table
+    from vggablate.arch.registry import get_arch
 
     table = [r for r in layer_table(get_arch(arch), 224) if r.kind in ("conv", "pool", "linear")]
     ms = [1.0 + r.macs / 2e9 if r.macs else 0.3 for r in table]  # conv time ~ MACs; pools memory-bound

@@ -1,8 +1,8 @@
 import pytest
 
 from vggablate import analyse, get_arch, layer_table, list_archs
-from vggablate.rewrite import large_kernel, match_compute, merge_kernels
-from vggablate.spec import ArchSpec, format_cfg, parse_cfg
+from vggablate.arch.rewrite import large_kernel, match_compute, merge_kernels
+from vggablate.arch.spec import ArchSpec, format_cfg, parse_cfg
 
 STANDARD = [f"vgg{d}{bn}" for d in (11, 13, 16, 19) for bn in ("", "_bn")]
 LARGE = ["vgg13_k5", "vgg16_k5", "vgg16_k7", "vgg19_k5", "vgg19_k7"]

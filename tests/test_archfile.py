@@ -1,8 +1,8 @@
 import pytest
 
 from vggablate import get_arch, load_arch_file, read_arch_file
+from vggablate.arch.registry import _ARCHS
 from vggablate.errors import UsageError
-from vggablate.registry import _ARCHS
 
 GOOD = """
 [archs.tiny_k5]

@@ -57,7 +57,7 @@ def test_planted_10pct_memory_increase_is_always_flagged(fresh):
 
 @pytest.mark.parametrize("arch", ["vgg11_bn", "vgg11_lrn"])
 def test_one_extra_conv_is_flagged_by_fvcore_counts(fresh, arch):
-    from vggablate.factory import resolve_spec
+    from vggablate.arch.factory import resolve_spec
     from vggablate.regress.deterministic import _fvcore_counts
 
     spec = resolve_spec(arch, head="gap", num_classes=10)

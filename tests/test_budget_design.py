@@ -5,7 +5,8 @@ import json
 import pytest
 
 from bench.__main__ import main
-from vggablate.budget_design import (
+from vggablate.claims.budgets import BUDGETS, claims_config
+from vggablate.claims.design import (
     bn_twin_duplicates,
     design,
     design_table,
@@ -13,9 +14,8 @@ from vggablate.budget_design import (
     pairs_for_power,
     seeds_for_power,
 )
-from vggablate.claims import accuracy_claims
-from vggablate.claims_run import BUDGETS, claims_config
-from vggablate.ranking import rank_agreement
+from vggablate.claims.paper import accuracy_claims
+from vggablate.claims.ranking import rank_agreement
 
 
 def test_bn_twins_are_trained_once():
@@ -112,8 +112,8 @@ def test_rank_command_merges_the_folders_of_one_budget(tmp_path, capsys):
 def test_expected_duration_counts_a_bn_twin_as_the_twin():
     from types import SimpleNamespace
 
-    from vggablate.claims_run import expected_seconds
-    from vggablate.registry import get_arch
+    from vggablate.arch.registry import get_arch
+    from vggablate.claims.budgets import expected_seconds
 
     plain = SimpleNamespace(spec=get_arch("vgg11"), train=SimpleNamespace(bn_twin=False))
     twin = SimpleNamespace(spec=get_arch("vgg11"), train=SimpleNamespace(bn_twin=True))

@@ -11,7 +11,7 @@ from bench.common import DATASETS_HELP
 from vggablate.data import catalog, load_dataset
 from vggablate.data.catalog import ENTRIES, get_dataset
 from vggablate.errors import UsageError
-from vggablate.train import RECIPES, TrainConfig, default_train_config
+from vggablate.training.recipe import RECIPES, TrainConfig, default_train_config
 
 # A name for each entry, and how to make it loadable here (None: generated, nothing to write).
 NAMES = {"clutter": SMALL, "imagefolder": "imagefolder:{tmp}/folder"}

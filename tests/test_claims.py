@@ -1,6 +1,6 @@
 """The paper's claims: static claims exactly, accuracy verdicts from constructed data."""
 
-from vggablate.claims import (
+from vggablate.claims.paper import (
     DOES_NOT_HOLD,
     accuracy_claims,
     claim_archs,
@@ -8,7 +8,7 @@ from vggablate.claims import (
     per_layer_argument,
     static_checks,
 )
-from vggablate.verdict import CONTRADICTED, HOLDS, INCONCLUSIVE
+from vggablate.claims.verdict import CONTRADICTED, HOLDS, INCONCLUSIVE
 
 
 def test_per_layer_argument_exact():
@@ -30,8 +30,8 @@ def test_large_kernel_costs_are_computed():
 
 def test_cost_verdict_flips_when_the_arithmetic_flips():
     # A "large kernel" that is a plain 3x3 net with fewer convs has fewer params: the claim does not hold.
-    from vggablate.registry import _ARCHS, register_arch
-    from vggablate.spec import ArchSpec, parse_cfg
+    from vggablate.arch.registry import _ARCHS, register_arch
+    from vggablate.arch.spec import ArchSpec, parse_cfg
 
     register_arch("test_fake_large")(lambda: ArchSpec("test_fake_large", parse_cfg("64,M,128,M,256,M,512,M,512,M")))
     try:

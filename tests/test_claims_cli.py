@@ -74,7 +74,7 @@ def test_one_seed_shows_the_point_value_without_an_interval(claims_run, tmp_path
 
 
 def test_ctrl_c_names_the_claims_command_that_finishes_the_run(tmp_path, monkeypatch):
-    from vggablate import runner
+    from vggablate.run import drive as runner
 
     class Interrupted:  # Ctrl-C during the first training run
         def __init__(self, timeout_s):

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from bench.__main__ import main
-from vggablate import claims_kernels
-from vggablate.claims_kernels import KernelClaimConfig, kernel_claim_rows, measure_sides, ratio_ci
-from vggablate.verdict import CONTRADICTED, HOLDS, INCONCLUSIVE
+from vggablate.claims import kernels as claims_kernels
+from vggablate.claims.kernels import KernelClaimConfig, kernel_claim_rows, measure_sides, ratio_ci
+from vggablate.claims.verdict import CONTRADICTED, HOLDS, INCONCLUSIVE
 
 CFG = KernelClaimConfig(channels=8, size=8, kernels=(3, 5), models=(), rounds=2, budget_s=0.02, resamples=200)
 
@@ -44,7 +44,7 @@ def test_kernels_only_cli(monkeypatch, capsys):
 
 
 def test_kernel_rows_reach_claims_md(tmp_path):
-    from vggablate.claims_run import write_claims
+    from vggablate.claims.budgets import write_claims
 
     (tmp_path / "rows.jsonl").write_text("")
     extra = kernel_claim_rows(CFG, {"conv3": _samples(100.0), "conv5": _samples(50.0, seed=1)})

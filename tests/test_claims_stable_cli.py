@@ -45,7 +45,7 @@ def test_until_stable_refusals(tmp_path):
 
 def test_budget_flag_lists_every_budget():
     from bench.cmd_claims import BUDGET_NAMES
-    from vggablate.claims_run import BUDGETS, default_budget
+    from vggablate.claims.budgets import BUDGETS, default_budget
 
     assert set(BUDGET_NAMES) == set(BUDGETS)
     assert default_budget(True) == "cifar" and default_budget(False) in BUDGETS

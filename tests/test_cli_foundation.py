@@ -33,7 +33,7 @@ def test_show_arch_file(tmp_path, capsys):
         assert main(["show", "cli_tiny", "--arch-file", str(path), "--input-size", "8"]) == 0
         assert "cli_tiny: 8,M,16" in capsys.readouterr().out
     finally:
-        from vggablate.registry import _ARCHS
+        from vggablate.arch.registry import _ARCHS
 
         _ARCHS.pop("cli_tiny", None)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from bench.__main__ import main
-from vggablate.clutter import (
+from vggablate.data.clutter import (
     ClutterParams,
     make_clutter,
     make_split,
@@ -118,7 +118,8 @@ def test_data_show_writes_the_grid(tmp_path, capsys):
 
 def test_tiny_training_run_on_the_task():
     from vggablate import resolve_spec
-    from vggablate.train import TrainConfig, accuracy_row
+    from vggablate.training.recipe import TrainConfig
+    from vggablate.training.trainer import accuracy_row
 
     cfg = TrainConfig(steps=4, batch_size=32, lr=0.02, warmup_epochs=0, width=1 / 32, eval_batch_size=512)
     row = accuracy_row(resolve_spec("vgg11"), SMALL, cfg, "cpu", 0)

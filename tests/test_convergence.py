@@ -5,10 +5,10 @@ import math
 import pandas as pd
 import pytest
 
-from vggablate.claims import accuracy_claims
-from vggablate.convergence import UNCONVERGED, climb, is_unconverged, mean_climb, row_climb
+from vggablate.claims.convergence import UNCONVERGED, climb, is_unconverged, mean_climb, row_climb
+from vggablate.claims.paper import accuracy_claims
+from vggablate.claims.verdict import CONTRADICTED, HOLDS, judge
 from vggablate.report.summary import accuracy_note
-from vggablate.verdict import CONTRADICTED, HOLDS, judge
 
 
 def curve(*top1: float) -> list[dict]:
@@ -93,7 +93,7 @@ def test_report_says_one_rising_seed_carries_no_ranking():
 def test_settle_advice_names_the_next_budget(tmp_path):
     import json
 
-    from vggablate.claims_run import judge_run, settle_advice
+    from vggablate.claims.budgets import judge_run, settle_advice
 
     rows = []
     for arch, top1, late in (("vgg13", 92.0, 0.1), ("vgg16", 91.0, 3.0)):

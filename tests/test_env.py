@@ -79,8 +79,8 @@ def test_cpu_kernels_are_an_env_column_outside_the_trial_id():
     from dataclasses import replace
 
     from vggablate import get_arch
-    from vggablate.schema import ENV
-    from vggablate.trial import Trial, trial_id, trial_settings
+    from vggablate.run.schema import ENV
+    from vggablate.run.trial import Trial, trial_id, trial_settings
 
     columns = env.collect_env("cpu")
     assert columns["env_cpu_capability"] == torch.backends.cpu.get_cpu_capability()

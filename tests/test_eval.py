@@ -7,7 +7,7 @@ from bench.__main__ import main
 from vggablate import create_model, resolve_spec
 from vggablate.data import eval_transform, load_folder
 from vggablate.errors import UsageError
-from vggablate.evaluate import evaluate_weights, published_accuracy, weights_transform
+from vggablate.training.evaluate import evaluate_weights, published_accuracy, weights_transform
 
 OPTIONS = {"width": 1 / 16, "head": "gap"}  # a 1000-class vgg11 small enough to evaluate in a test
 
@@ -90,7 +90,7 @@ def test_eval_cli_defaults_to_the_workers_the_machine_has(folder, state_path, mo
     import os
     import warnings
 
-    import vggablate.evaluate
+    import vggablate.training.evaluate
 
     args = ["eval", "vgg11", "--weights", str(state_path), "--dataset", f"imagefolder:{folder}"]
     args += ["--width", "0.0625", "--head", "gap", "--device", "cpu"]
@@ -99,12 +99,12 @@ def test_eval_cli_defaults_to_the_workers_the_machine_has(folder, state_path, mo
         assert main(args) == 0  # real DataLoader workers, as many as the CPUs allow (at most 4)
     assert not [w for w in caught if "worker processes" in str(w.message)]  # torch's "too many workers"
     seen = []
-    real = vggablate.evaluate.evaluate_weights
+    real = vggablate.training.evaluate.evaluate_weights
 
     def evaluate(spec, weights, folder, device, batch_size, workers):
         seen.append(workers)
         return real(spec, weights, folder, device, batch_size, 0)
 
-    monkeypatch.setattr(vggablate.evaluate, "evaluate_weights", evaluate)
+    monkeypatch.setattr(vggablate.training.evaluate, "evaluate_weights", evaluate)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)  # a one-CPU machine
     assert main(args) == 0 and seen == [1]

@@ -20,8 +20,9 @@ import pytest
 from cli_helpers import BENCH, bench_main
 from proc_helpers import HAS_PROC, members, session, wait_until, workers
 
-from vggablate import records, runner, sweep
 from vggablate.errors import UsageError
+from vggablate.run import drive as runner
+from vggablate.run import records, sweep
 
 TINY = ["--archs", "8,M,16,M", "--head", "gap", "--device", "cpu", "--quiet"]
 LINUX_ONLY = pytest.mark.skipif(not HAS_PROC, reason="reads the process table in /proc")

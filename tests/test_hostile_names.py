@@ -10,12 +10,12 @@ from cli_helpers import bench_main
 from hostile_helpers import assert_refused, snapshot
 
 from vggablate import create_model, resolve_spec
-from vggablate.archfile import load_arch_file, read_arch_file
+from vggablate.arch.archfile import load_arch_file, read_arch_file
+from vggablate.arch.registry import is_registered, register_arch
+from vggablate.arch.spec import ArchSpec, parse_cfg
+from vggablate.checks.names import check_name, check_spec_name, name_problem, safe_stem
+from vggablate.checks.outputs import confine
 from vggablate.errors import UsageError
-from vggablate.names import check_name, check_spec_name, name_problem, safe_stem
-from vggablate.outputs import confine
-from vggablate.registry import is_registered, register_arch
-from vggablate.spec import ArchSpec, parse_cfg
 
 HOSTILE_NAMES = [
     ("../../evil", "contains '/', '..'"),

@@ -6,9 +6,9 @@ import pytest
 from cli_helpers import bench_main
 from hostile_helpers import assert_refused, snapshot
 
-from vggablate.clutter import parse_clutter
+from vggablate.checks.numbers import check_number, parse_float, parse_int
+from vggablate.data.clutter import parse_clutter
 from vggablate.errors import UsageError
-from vggablate.numbers import check_number, parse_float, parse_int
 
 # One example per numeric flag of every command (argparse's type), each refused at parse time.
 FLAGS = [

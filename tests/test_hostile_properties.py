@@ -23,12 +23,12 @@ from hypothesis import strategies as st
 
 from bench.__main__ import build_parser
 from bench.archs_arg import check_archs, split_archs
-from vggablate.archfile import read_arch_file
-from vggablate.clutter import check_fits, parse_clutter
+from vggablate.arch.archfile import read_arch_file
+from vggablate.checks.names import check_spec_name
+from vggablate.data.clutter import check_fits, parse_clutter
 from vggablate.errors import UsageError
-from vggablate.names import check_spec_name
-from vggablate.sweep import resolve_archs
-from vggablate.sweepconfig import build_config, read_sweep_file
+from vggablate.run.sweep import resolve_archs
+from vggablate.run.sweepconfig import build_config, read_sweep_file
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # Pieces of cfgs, names, globs and paths, so that random strings are often nearly valid.

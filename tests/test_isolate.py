@@ -12,7 +12,7 @@ import pytest
 from cli_helpers import INTERACTIVE
 from proc_helpers import HAS_PROC, session, wait_until
 
-from vggablate.isolate import error_type_of, one_line, run_isolated, worker_context
+from vggablate.run.isolate import error_type_of, one_line, run_isolated, worker_context
 
 
 def add(a, b):
@@ -98,7 +98,7 @@ import os, sys
 {interactive}
 sys.path[:0] = {paths!r}
 import isolate_helpers
-from vggablate.isolate import run_isolated
+from vggablate.run.isolate import run_isolated
 if {slow_import}:
     os.environ[isolate_helpers.SLOW_IMPORT_ENV] = {marker!r}
 try:
@@ -134,7 +134,7 @@ import os, signal, sys
 sys.path[:0] = {paths!r}
 import multiprocessing.forkserver as fs
 import isolate_helpers
-from vggablate.isolate import run_isolated
+from vggablate.run.isolate import run_isolated
 real = fs.read_signed
 def read_signed(fd):
     fs.read_signed = real
@@ -172,7 +172,7 @@ DRIVER_PLAIN = """
 import sys
 sys.path[:0] = {paths!r}
 import isolate_helpers
-from vggablate.isolate import run_isolated
+from vggablate.run.isolate import run_isolated
 out = run_isolated(isolate_helpers.{fn}, {{"marker": {marker!r}}}, {timeout})
 print(out.error_type)
 """

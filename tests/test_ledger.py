@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from vggablate.analysis import analyse
+from vggablate.arch.analysis import analyse
+from vggablate.arch.registry import get_arch
 from vggablate.measure import ledger
 from vggablate.measure.ledger import compute_ledger, installed_counters
-from vggablate.registry import get_arch
 from vggablate.report.ledger_md import ledger_markdown
 
 

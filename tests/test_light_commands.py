@@ -8,7 +8,7 @@ from pathlib import Path
 
 from report_fixtures import counts_only_rows, fixture_rows, seed_rows
 
-from vggablate.records import Journal, atomic_write_text
+from vggablate.run.records import Journal, atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,8 +59,8 @@ def test_light_commands_leave_torch_unimported(tmp_path):
 
 def _claims_folder(path: Path) -> Path:
     """A claims run folder as `bench claims --budget smoke --claims shallow_5x5` leaves it (made without torch)."""
-    from vggablate.claims_run import BUDGETS, claims_config
-    from vggablate.sweepconfig import to_toml
+    from vggablate.claims.budgets import BUDGETS, claims_config
+    from vggablate.run.sweepconfig import to_toml
 
     path.mkdir()
     atomic_write_text(path / "config.toml", to_toml(claims_config(BUDGETS["smoke"], {}, ("shallow_5x5",))))

@@ -4,9 +4,9 @@ from dataclasses import replace
 import pytest
 
 from vggablate import get_arch, layer_table
-from vggablate.isolate import run_isolated
 from vggablate.measure.latency import LatencyConfig
 from vggablate.measure.memory import estimate_memory, measure_memory
+from vggablate.run.isolate import run_isolated
 
 MIB = 2**20
 SPEC = replace(get_arch("vgg11"), width=0.125, head="gap")

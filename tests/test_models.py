@@ -3,7 +3,7 @@ import torch
 import torchvision
 
 from vggablate import analyse, create_model, get_arch, list_archs
-from vggablate.model import build_model
+from vggablate.arch.model import build_model
 
 STANDARD = [f"vgg{d}{bn}" for d in (11, 13, 16, 19) for bn in ("", "_bn")]
 

@@ -9,12 +9,13 @@ import pytest
 import torch
 
 from bench.__main__ import main
-from vggablate.analysis import analyse, layer_table
-from vggablate.factory import create_model
+from vggablate.arch.analysis import analyse, layer_table
+from vggablate.arch.factory import create_model
+from vggablate.arch.spec import ArchSpec, parse_cfg
 from vggablate.measure.latency import LatencyConfig
 from vggablate.measure.profile import leaf_modules, profile_layers
-from vggablate.spec import ArchSpec, parse_cfg
-from vggablate.trial import Trial, run_trial
+from vggablate.run.execute import run_trial
+from vggablate.run.trial import Trial
 
 TINY = ArchSpec("tiny", parse_cfg("8,M,16k5,M"), head="gap", num_classes=4, batch_norm=True)
 # One thread: on a shared 2-core machine two threads stall at every intra-op barrier (10x slower tests).

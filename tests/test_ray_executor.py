@@ -16,9 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from vggablate import runner, sweep
+from vggablate.arch.spec import ArchSpec
 from vggablate.errors import UsageError
-from vggablate.ray_executor import (
+from vggablate.run import drive as runner
+from vggablate.run import sweep
+from vggablate.run.execute import run_trial_isolated
+from vggablate.run.ray_executor import (
     TIMING_RESOURCE,
     RayExecutor,
     check_address,
@@ -27,9 +30,8 @@ from vggablate.ray_executor import (
     pick,
     task_options,
 )
-from vggablate.spec import ArchSpec
-from vggablate.sweepconfig import SweepConfig, validate_config
-from vggablate.trial import Trial, run_trial_isolated, trial_id
+from vggablate.run.sweepconfig import SweepConfig, validate_config
+from vggablate.run.trial import Trial, trial_id
 
 HAS_RAY = importlib.util.find_spec("ray") is not None
 needs_ray = pytest.mark.skipif(not HAS_RAY, reason='needs Ray: pip install -e ".[ray]"')
@@ -223,7 +225,7 @@ def test_cluster_joined_before_the_run_folder_is_made(tmp_path, monkeypatch, cap
     import socket
 
     from bench.__main__ import main
-    from vggablate import ray_executor
+    from vggablate.run import ray_executor
 
     tried = []
 
@@ -258,7 +260,7 @@ class _UnreachableRay:
 
 
 def test_failed_connection_is_one_line_without_ray_log_spam(capfd):
-    from vggablate.ray_executor import connect
+    from vggablate.run.ray_executor import connect
 
     with pytest.raises(UsageError) as err:
         connect(_UnreachableRay, "10.0.0.1:6379")

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from report_fixtures import counts_row, fixture_rows, latency_rows
 
-from vggablate import records
 from vggablate.errors import UsageError
-from vggablate.records import (
+from vggablate.run import records
+from vggablate.run.records import (
     ENV,
     IDENTITY,
     Journal,

@@ -2,9 +2,9 @@ import pytest
 
 import vggablate
 from vggablate import get_arch, list_archs, register_arch
+from vggablate.arch.registry import _ARCHS
+from vggablate.arch.spec import ArchSpec, parse_cfg
 from vggablate.errors import UsageError
-from vggablate.registry import _ARCHS
-from vggablate.spec import ArchSpec, parse_cfg
 
 STANDARD = [f"vgg{d}{bn}" for d in (11, 13, 16, 19) for bn in ("", "_bn")]
 

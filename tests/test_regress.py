@@ -182,8 +182,8 @@ def test_load_refuses_other_files(tmp_path):
 
 
 def test_one_extra_conv_is_flagged():
-    from vggablate.analysis import analyse
-    from vggablate.factory import resolve_spec
+    from vggablate.arch.analysis import analyse
+    from vggablate.arch.factory import resolve_spec
 
     spec = resolve_spec("vgg11", head="gap", num_classes=10)
     deeper = replace(spec, cfg=spec.cfg[:-1] + spec.cfg[-2:])  # the last stage's conv once more, then its pool

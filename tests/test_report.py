@@ -9,11 +9,11 @@ from html.parser import HTMLParser
 import pytest
 from report_fixtures import ARCHS, counts_only_rows, counts_row, crashed_row, fixture_rows
 
-from vggablate.records import Journal
 from vggablate.report import Section, build_reports
 from vggablate.report.build import run_header
 from vggablate.report.plots import PLOTS, pareto_front
 from vggablate.report.tables import large_kernel_pairs
+from vggablate.run.records import Journal
 from vggablate.stats import mean_ci, welch_diff_ci
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -11,7 +11,7 @@ from cli_helpers import bench_main
 from report_fixtures import counts_only_rows, fixture_rows
 
 from bench.__main__ import main
-from vggablate.records import Journal
+from vggablate.run.records import Journal
 
 ROOT = Path(__file__).resolve().parents[1]
 

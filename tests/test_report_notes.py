@@ -20,13 +20,13 @@ from report_fixtures import (
 )
 from test_report import md_table
 
-from vggablate.records import Journal
 from vggablate.report import build_reports
 from vggablate.report.build import run_header
 from vggablate.report.fmt import fmt_sig
 from vggablate.report.plots import caption, plot_curves, plot_memory, plot_top1_vs_gmacs
 from vggablate.report.plots_perf import memory_ratio, plot_latency
 from vggablate.report.tables import report_frame
+from vggablate.run.records import Journal
 from vggablate.stats import mean_ci
 
 WIDE = [10.0, 33.33]  # two seeds far apart: the 95% t-interval runs to about -127% and 170%

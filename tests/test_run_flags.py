@@ -10,12 +10,13 @@ import pytest
 from bench import archs_arg, cmd_run
 from bench.__main__ import build_parser
 from bench.common import BUSY_LOAD_PER_CPU, contention_warning
-from vggablate import runner, sweep
+from vggablate.arch.spec import ArchSpec, parse_cfg
 from vggablate.errors import UsageError
-from vggablate.records import Journal
-from vggablate.spec import ArchSpec, parse_cfg
-from vggablate.sweepconfig import SweepConfig, build_config, check_name, from_mapping, read_sweep_file, to_toml
-from vggablate.trial import Trial, trial_id
+from vggablate.run import drive as runner
+from vggablate.run import sweep
+from vggablate.run.records import Journal
+from vggablate.run.sweepconfig import SweepConfig, build_config, check_name, from_mapping, read_sweep_file, to_toml
+from vggablate.run.trial import Trial, trial_id
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -60,7 +61,7 @@ def test_check_archs_sees_arch_files(tmp_path):
     try:
         archs_arg.check_archs("flags_tiny,64,M", [str(path)])
     finally:
-        from vggablate.registry import _ARCHS
+        from vggablate.arch.registry import _ARCHS
 
         _ARCHS.pop("flags_tiny", None)
 

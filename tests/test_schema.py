@@ -1,4 +1,4 @@
-"""Every producer of rows writes exactly the schema's identity and env columns (vggablate/schema.py)."""
+"""Every producer of rows writes exactly the schema's identity and env columns (vggablate/run/schema.py)."""
 
 import json
 from dataclasses import replace
@@ -11,9 +11,10 @@ from vggablate import resolve_spec
 from vggablate.errors import UsageError
 from vggablate.regress import ab, deterministic
 from vggablate.regress.baseline import COUNT_FIELDS, SETTING_FIELDS
-from vggablate.schema import ENV, FIGURES, ROW_COLUMNS, check_choice, or_list, resolve_device
-from vggablate.train import default_train_config
-from vggablate.trial import Trial, error_row, identity, run_trial, trial_id
+from vggablate.run.execute import error_row, identity, run_trial
+from vggablate.run.schema import ENV, FIGURES, ROW_COLUMNS, check_choice, or_list, resolve_device
+from vggablate.run.trial import Trial, trial_id
+from vggablate.training.recipe import default_train_config
 
 SPEC = resolve_spec("8,M,16,M")
 ROW_AND_ENV = set(ROW_COLUMNS) | set(ENV)
@@ -67,7 +68,7 @@ def test_choices_and_devices_read_one_list():
 
 
 def test_every_kind_has_a_runner():
-    from vggablate.schema import KINDS
-    from vggablate.trial import RUNNERS
+    from vggablate.run.execute import RUNNERS
+    from vggablate.run.schema import KINDS
 
     assert tuple(RUNNERS) == KINDS

@@ -1,8 +1,8 @@
 import pytest
 
 from vggablate import ArchSpec, Layer, canonical_cfg, format_cfg, parse_cfg
+from vggablate.arch.spec import check_input_size, validate
 from vggablate.errors import UsageError
-from vggablate.spec import check_input_size, validate
 
 
 @pytest.mark.parametrize(

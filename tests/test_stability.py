@@ -1,6 +1,6 @@
 """The until-stable rule on planted rankings: tau between consecutive budgets and convergence."""
 
-from vggablate.stability import BudgetStep, decide, rank_change, stability_markdown
+from vggablate.claims.stability import BudgetStep, decide, rank_change, stability_markdown
 
 SHORT = {"vgg11": [90.0, 90.2], "vgg13": [91.0, 91.1], "vgg16": [92.0, 92.3], "vgg19": [93.0, 92.8]}
 

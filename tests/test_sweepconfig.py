@@ -2,7 +2,7 @@ import pytest
 
 from bench.cmd_run import split_archs
 from vggablate.errors import UsageError
-from vggablate.sweepconfig import (
+from vggablate.run.sweepconfig import (
     SweepConfig,
     build_config,
     device_defaults,
@@ -120,7 +120,7 @@ def test_check_trials_makes_cifar_ready_once(tmp_path):
 
     from test_data import write_cifar10
 
-    from vggablate.sweep import check_trials, resolve_archs
+    from vggablate.run.sweep import check_trials, resolve_archs
 
     write_cifar10(tmp_path / "src")
     with tarfile.open(tmp_path / "cifar-10-python.tar.gz", "w:gz") as tar:
@@ -133,7 +133,7 @@ def test_check_trials_makes_cifar_ready_once(tmp_path):
 
 
 def test_sweep_recipe_narrows_wide_nets_unless_widths_are_given():
-    from vggablate.sweep import train_config
+    from vggablate.run.sweep import train_config
 
     default = train_config(SweepConfig(archs=("vgg11",), dataset="digits"))
     assert (default.width, default.narrow_from) == (0.125, 256)
@@ -142,7 +142,7 @@ def test_sweep_recipe_narrows_wide_nets_unless_widths_are_given():
 
 
 def test_foreign_trials_are_counted_in_good_english():
-    from vggablate.sweep import check_resume
+    from vggablate.run.sweep import check_resume
 
     with pytest.raises(UsageError, match="holds 1 trial not in its own sweep"):
         check_resume(SweepConfig(archs=("vgg11",)), None, [{"trial_id": "0123"}], [])
@@ -151,7 +151,7 @@ def test_foreign_trials_are_counted_in_good_english():
 def test_check_trials_respects_the_sweeps_no_download(tmp_path, monkeypatch):
     import urllib.request
 
-    from vggablate.sweep import check_trials, plan_trials, resolve_archs
+    from vggablate.run.sweep import check_trials, plan_trials, resolve_archs
 
     monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: pytest.fail("--no-download must not fetch"))
     cfg = SweepConfig(archs=("vgg11",), metrics=("accuracy",), dataset="cifar10", data_dir=str(tmp_path),

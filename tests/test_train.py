@@ -7,16 +7,14 @@ from types import SimpleNamespace
 import pytest
 
 from vggablate import resolve_spec
+from vggablate.arch.registry import list_archs
 from vggablate.data import load_dataset
 from vggablate.errors import UsageError
-from vggablate.registry import list_archs
-from vggablate.train import (
-    TrainConfig,
+from vggablate.training.recipe import TrainConfig, default_train_config, effective_config
+from vggablate.training.trainer import (
     TrainResult,
     accuracy_row,
-    default_train_config,
     departures,
-    effective_config,
     lr_factor,
     prepare_spec,
     run_row,
@@ -60,7 +58,7 @@ def test_lr_schedule_warms_up_and_decays_to_zero():
 
 def test_schedule_rename_keeps_accuracy_trial_ids():
     from vggablate import get_arch
-    from vggablate.trial import Trial, trial_id
+    from vggablate.run.trial import Trial, trial_id
 
     recipe = default_train_config("digits", "cpu")
     trial = Trial(get_arch("vgg11"), kind="accuracy", dataset="digits", train=recipe, mode="train")
@@ -129,7 +127,7 @@ def test_widest_conv_and_the_recipes_without_narrowing():
 
 
 def test_effective_config_follows_the_cpus_kernels(monkeypatch):
-    from vggablate import fastpaths
+    from vggablate.training import fastpaths
 
     cfg = default_train_config("digits", "cpu")
     assert (cfg.channels_last, cfg.bf16) == (True, True)  # as recorded in the trial id
@@ -143,7 +141,7 @@ def test_effective_config_follows_the_cpus_kernels(monkeypatch):
 
 
 def test_rows_record_the_layout_and_precision_that_ran(synthetic):
-    from vggablate.fastpaths import cpu_capabilities
+    from vggablate.training.fastpaths import cpu_capabilities
 
     spec = prepare_spec(resolve_spec("vgg11"), synthetic, TINY)
     row = run_row(spec, synthetic, replace(TINY, steps=1), "cpu", 0)
@@ -162,7 +160,7 @@ def test_train_reports_every_field(synthetic):
 
 
 def test_curve_on_a_strided_subset_and_top1_on_the_whole_split(synthetic):
-    from vggablate.train import curve_loader, make_loaders
+    from vggablate.training.trainer import curve_loader, make_loaders
 
     cfg = replace(TINY, curve_test_images=100)
     _, test = make_loaders(synthetic, cfg, "cpu", 0)

@@ -47,8 +47,8 @@ def test_train_cli_trains_narrow_cfgs_as_written_and_says_what_runs(tmp_path, ca
     assert "width" not in out.split("16,M,32,M; differs from standard:")[1].splitlines()[0]
     assert "; width 0.25 (standard 1);" in out  # vgg11's line
     recipe = next(line for line in out.splitlines() if line.startswith("recipe:"))
-    # On CPU the fast paths are what its kernels have (vggablate.fastpaths), as the rows record them.
-    from vggablate.fastpaths import cpu_capabilities
+    # On CPU the fast paths are what its kernels have (vggablate.training.fastpaths), as the rows record them.
+    from vggablate.training.fastpaths import cpu_capabilities
 
     onednn, native_bf16 = cpu_capabilities()
     assert "width=0.25 (nets with a 256+ channel conv)" in recipe and "narrow_from" not in recipe

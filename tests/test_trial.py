@@ -3,9 +3,10 @@ from dataclasses import fields, replace
 import pytest
 import torch
 
-import vggablate.trial as trial_mod
+import vggablate.run.execute as trial_mod
 from vggablate import UsageError, get_arch
-from vggablate.trial import Trial, decay_batch_step, run_batch_sweep, run_trial, run_trial_isolated, trial_id
+from vggablate.run.execute import decay_batch_step, run_batch_sweep, run_trial, run_trial_isolated
+from vggablate.run.trial import Trial, trial_id
 
 IDENTITY = (
     "trial_id kind arch cfg batch_norm width head num_classes in_channels dropout matched input_size device precision "
@@ -54,7 +55,7 @@ def test_env_is_read_before_the_trial_runs(monkeypatch):
 
 
 def test_accuracy_trial_passes_download(monkeypatch):
-    import vggablate.train as train_mod
+    import vggablate.training.trainer as train_mod
 
     seen = {}
     monkeypatch.setattr(train_mod, "accuracy_row", lambda *a, **kw: seen.update(kw) or {"top1": 1.0})
@@ -90,7 +91,7 @@ def test_memory_row():
 
 def test_out_of_memory_is_a_row():
     (row,) = run_trial_isolated(replace(BASE, kind="latency", batch_size=10**8), timeout_s=120)
-    # Refused from the shapes before allocating (vggablate.memcheck), and still an `oom` row.
+    # Refused from the shapes before allocating (vggablate.checks.memory), and still an `oom` row.
     assert row["error_type"] == "oom" and "needs" in row["error"] and "available" in row["error"]
     assert list(row) == IDENTITY + ENV
 
@@ -144,7 +145,8 @@ PARENT_CONTEXT = """
 import torch
 from dataclasses import replace
 from vggablate import get_arch
-from vggablate.trial import Trial, error_row, run_trial_isolated
+from vggablate.run.trial import Trial
+from vggablate.run.execute import error_row, run_trial_isolated
 trial = Trial(replace(get_arch("vgg11"), width=0.125, head="gap"), kind="memory", device="cuda", input_size=32)
 (row,) = run_trial_isolated(trial, timeout_s=300)
 error_row(trial, "x", "exception", 0.0)
@@ -164,7 +166,7 @@ def test_sweep_parent_creates_no_cuda_context():
 
 
 def test_accuracy_row_carries_the_trained_form():
-    from vggablate.train import TrainConfig
+    from vggablate.training.recipe import TrainConfig
 
     recipe = TrainConfig(steps=3, batch_size=16, warmup_epochs=0, width=0.0625)
     trial = Trial(get_arch("vgg11"), kind="accuracy", dataset="digits", train=recipe, mode="train")

@@ -22,9 +22,9 @@ GOLDEN_NAME = "20261207-041638-golden"  # the folder's name is the report's titl
 
 
 def _planned_ids() -> dict[str, str]:
-    from vggablate.sweep import plan_trials, resolve_archs
-    from vggablate.sweepconfig import SweepConfig, device_defaults
-    from vggablate.trialdef import trial_id
+    from vggablate.run.sweep import plan_trials, resolve_archs
+    from vggablate.run.sweepconfig import SweepConfig, device_defaults
+    from vggablate.run.trial import trial_id
 
     def key(device: str, dataset: str, t) -> str:
         return f"{device}/{dataset}/{t.kind}/{t.spec.name}/{t.precision}/{t.mode}/bs{t.batch_size}/s{t.seed}"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from vggablate.verdict import CONTRADICTED, HOLDS, INCONCLUSIVE, combine, judge
+from vggablate.claims.verdict import CONTRADICTED, HOLDS, INCONCLUSIVE, combine, judge
 
 LOW = [80.0, 80.5, 79.5, 80.2]
 HIGH = [90.0, 90.4, 89.6, 90.1]

@@ -10,11 +10,12 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "LayerInfo": "analysis", "Totals": "analysis", "analyse": "analysis", "layer_table": "analysis",
-    "load_arch_file": "archfile", "read_arch_file": "archfile", "UsageError": "errors",
-    "create_model": "factory", "resolve_spec": "factory", "build_model": "model",
-    "get_arch": "registry", "list_archs": "registry", "register_arch": "registry",
-    "ArchSpec": "spec", "Layer": "spec", "canonical_cfg": "spec", "format_cfg": "spec", "parse_cfg": "spec",
+    "LayerInfo": "arch.analysis", "Totals": "arch.analysis", "analyse": "arch.analysis", "layer_table": "arch.analysis",
+    "load_arch_file": "arch.archfile", "read_arch_file": "arch.archfile", "UsageError": "errors",
+    "create_model": "arch.factory", "resolve_spec": "arch.factory", "build_model": "arch.model",
+    "get_arch": "arch.registry", "list_archs": "arch.registry", "register_arch": "arch.registry",
+    "ArchSpec": "arch.spec", "Layer": "arch.spec", "canonical_cfg": "arch.spec", "format_cfg": "arch.spec",
+    "parse_cfg": "arch.spec",
 }  # fmt: skip
 __all__ = sorted(_EXPORTS)
 __version__ = "0.1.0"

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from vggablate import get_arch
-from vggablate.isolate import run_isolated
-from vggablate.trial import Trial, trial_id
+from vggablate.run.isolate import run_isolated
+from vggablate.run.trial import Trial, trial_id
 
 ROOT = Path(__file__).resolve().parents[2]
 

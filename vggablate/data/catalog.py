@@ -81,19 +81,19 @@ class DatasetEntry:
         return name == self.name or (self.takes_parameters and name.startswith(self.name + ":"))
 
 
-# --- clutter: generated from scikit-learn's digits (vggablate/clutter.py) ---------------------------
+# --- clutter: generated from scikit-learn's digits (vggablate/data/clutter.py) ---------------------------
 DIGITS_TRAIN, DIGITS_TEST = 1437, 360  # digits' fixed stratified 80/20 split of 1,797
 
 
 def _clutter_facts(name: str) -> Facts:
-    from vggablate.clutter import parse_clutter
+    from vggablate.data.clutter import parse_clutter
 
     p = parse_clutter(name)
     return Facts(10, 1, p.canvas, DIGITS_TRAIN * p.placements, DIGITS_TEST * p.test_placements)
 
 
 def _clutter_samples(name: str, split: str, n: int, data_dir: str | None) -> Samples:
-    from vggablate.clutter import make_clutter, parse_clutter, sample_grid
+    from vggablate.data.clutter import make_clutter, parse_clutter, sample_grid
 
     params = parse_clutter(name)
     train, test = make_clutter(params)
@@ -110,14 +110,14 @@ def _nothing_to_prepare(name: str, options: LoadOptions) -> str:
 
 
 def _clutter_prepare(name: str, options: LoadOptions) -> str:
-    from vggablate.clutter import check_fits, parse_clutter
+    from vggablate.data.clutter import check_fits, parse_clutter
 
     check_fits(parse_clutter(name))  # bad parameters, or a set too large for memory: one line before any work
     return ""
 
 
 def _clutter_parse(name: str) -> str:
-    from vggablate.clutter import parse_clutter
+    from vggablate.data.clutter import parse_clutter
 
     return parse_clutter(name).name
 

@@ -62,8 +62,8 @@ def load_digits_data() -> TensorData:
 
 
 def load_clutter(name: str = "clutter") -> TensorData:
-    """Build the cluttered-digits task (vggablate.clutter) as 1-channel uint8 tensors."""
-    from vggablate.clutter import make_clutter, parse_clutter
+    """Build the cluttered-digits task (vggablate.data.clutter) as 1-channel uint8 tensors."""
+    from vggablate.data.clutter import make_clutter, parse_clutter
 
     params = parse_clutter(name)
     train, test = make_clutter(params)

@@ -3,7 +3,7 @@
 Convention: 1 MAC = one multiply-add; ``flops`` = 2 x ``macs``; torchvision's "GFLOPS" are GMACs.
 
 - ``macs``: conv and linear only, bias excluded (torchvision's convention, fvcore's conv/linear
-  handlers). It must equal the analytic table of ``vggablate.analysis``; tests enforce it.
+  handlers). It must equal the analytic table of ``vggablate.arch.analysis``; tests enforce it.
 - ``macs_other``: everything else fvcore is told to count, decided here deliberately:
   BatchNorm (eval) uses fvcore's own handler, 2 per element with affine (normalise, then scale
   and shift); adaptive average pooling uses fvcore's, 1 per input element; LRN counts 10 per
@@ -28,9 +28,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from vggablate.analysis import layer_table
-from vggablate.factory import create_model
-from vggablate.spec import ArchSpec
+from vggablate.arch.analysis import layer_table
+from vggablate.arch.factory import create_model
+from vggablate.arch.spec import ArchSpec
 
 MIB = 2**20
 # Operators counted as 0 (see the module docstring), for both analyses.

@@ -24,14 +24,14 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from vggablate.analysis import layer_table
-from vggablate.factory import create_model
+from vggablate.arch.analysis import layer_table
+from vggablate.arch.factory import create_model
+from vggablate.arch.spec import ArchSpec
 from vggablate.measure.bandwidth import measured_bandwidth_gbs, spec_bandwidth
 from vggablate.measure.latency import LatencyConfig, measure_latency
 from vggablate.measure.ledger import per_layer_counts, trace_leaves
 from vggablate.measure.peaks import measured_gemm_tflops, spec_peak
 from vggablate.measure.profile import merge_profiles, profile_layers
-from vggablate.spec import ArchSpec
 
 ELEMENT_BYTES = {"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2}
 PSEUDO_LAYERS = ("loss", "optimizer")  # train mode only: not modules, but part of the step

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from vggablate.analysis import layer_table
-from vggablate.factory import create_model
-from vggablate.spec import ArchSpec
+from vggablate.arch.analysis import layer_table
+from vggablate.arch.factory import create_model
+from vggablate.arch.spec import ArchSpec
 
 # Ops with no arithmetic (shape and metadata only): never reported as skipped.
 _NO_ARITHMETIC = {"aten.view", "aten.t", "aten.squeeze", "aten.unsqueeze", "aten.randn", "aten.detach",

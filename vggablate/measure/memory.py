@@ -20,10 +20,10 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from vggablate.factory import create_model
+from vggablate.arch.factory import create_model
+from vggablate.arch.spec import ArchSpec
+from vggablate.checks.memory import model_bytes
 from vggablate.measure.latency import LatencyConfig, make_step, precision_flags
-from vggablate.memcheck import model_bytes
-from vggablate.spec import ArchSpec
 
 MIB = 2**20
 _LOW_PRECISION = ("bf16", "fp16")
@@ -62,7 +62,7 @@ def measure_memory(spec: ArchSpec, cfg: LatencyConfig) -> MemoryStats:
 
 
 def estimate_memory(spec: ArchSpec, cfg: LatencyConfig) -> MemoryEstimate:
-    """Estimate one step's tensor memory from the analytic per-layer table (vggablate.memcheck.model_bytes)."""
+    """Estimate one step's tensor memory from the analytic per-layer table (vggablate.checks.memory.model_bytes)."""
     b = model_bytes(spec, cfg.input_size, cfg.batch_size, cfg.mode, cfg.precision)
     return MemoryEstimate(
         weights_mb=b["weights"] / MIB,

@@ -26,7 +26,7 @@ from pathlib import Path
 from vggablate.errors import UsageError
 from vggablate.regress.baseline import SETTING_FIELDS, Baseline, Entry, setting_label
 
-RUNNER = Path(__file__).with_name("runner.py")
+RUNNER = Path(__file__).with_name("ab_worker.py")
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vggablate.checks.outputs import JOURNAL
 from vggablate.errors import UsageError
-from vggablate.outputs import JOURNAL
-from vggablate.records import atomic_write_text, latest_attempts, read_rows
+from vggablate.run.records import atomic_write_text, latest_attempts, read_rows
 
 FORMAT = "vggablate-baseline/1"
 # What identifies a setting: a change in any of these makes two results a different experiment.

@@ -26,7 +26,7 @@ MEMORY_FIELDS = (*COUNT_FIELDS, "mode", "batch_size", "precision")
 
 def deterministic_rows() -> list[dict]:
     """Return counts and analytic-memory rows for the gated archs and settings."""
-    from vggablate.factory import resolve_spec
+    from vggablate.arch.factory import resolve_spec
 
     rows: list[dict] = []
     for name in FVCORE_ARCHS:
@@ -45,7 +45,8 @@ def deterministic_baseline() -> Baseline:
 
 def _identity(spec, size: int, kind: str, fields: tuple[str, ...] = COUNT_FIELDS, **run: object) -> dict:
     """Return the schema's identity columns of a trial of this setting, only those the gate keys on."""
-    from vggablate.trial import Trial, identity
+    from vggablate.run.execute import identity
+    from vggablate.run.trial import Trial
 
     row = identity(Trial(spec, kind=kind, input_size=size, **run), timestamp="", duration_s=0.0)
     return {k: row[k] for k in fields}
@@ -59,7 +60,7 @@ def _fvcore_counts(spec, size: int) -> dict:
 
 
 def _analytic_counts(spec, size: int) -> dict:
-    from vggablate.analysis import analyse
+    from vggablate.arch.analysis import analyse
 
     t = analyse(spec, size)
     return {**_identity(spec, size, "counts"), "params": t.params, "macs": t.macs, "conv_layers": t.conv_layers}

@@ -7,14 +7,21 @@ from pathlib import Path
 
 import pandas as pd
 
+from vggablate.checks.outputs import JOURNAL
 from vggablate.errors import UsageError
-from vggablate.outputs import JOURNAL
-from vggablate.records import atomic_write_bytes, atomic_write_text, latest_attempts, read_rows, to_frame, write_tables
 from vggablate.report.html import Image, Section, render_html
 from vggablate.report.plots import PLOTS, arch_palette, render_plots
 from vggablate.report.samples import report_samples
 from vggablate.report.summary import summary_markdown, summary_tables
 from vggablate.report.tables import Table, report_frame
+from vggablate.run.records import (
+    atomic_write_bytes,
+    atomic_write_text,
+    latest_attempts,
+    read_rows,
+    to_frame,
+    write_tables,
+)
 
 
 def check_run_dir(run_dir: str | Path) -> Path:

@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from vggablate.convergence import row_climb
+from vggablate.claims.convergence import row_climb
 from vggablate.report.fmt import CLIPPED, DIFF_PP, beyond, clipped_note, fmt_ci, fmt_keep, fmt_sig
 from vggablate.report.profile_tables import LAYER_NOTE, PROFILE_NOTE, headline_layers, profile_summary
 from vggablate.report.tables import (

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from vggablate.records import IDENTITY, SETTINGS
 from vggablate.report.fmt import CLIPPED, DIFF_PP, beyond, clip, fmt, fmt_ci, fmt_keep, fmt_sig, num
+from vggablate.run.records import IDENTITY, SETTINGS
 from vggablate.stats import mean_ci, welch_diff_ci
 
 # `vgg16_k5_cm_bn` is the large-kernel twin of `vgg16_bn`: same base, same `_bn` suffix.

@@ -1,0 +1,1 @@
+"""The VGG paper's claims as experiments: budgets, verdicts, convergence and stability."""

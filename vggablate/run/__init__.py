@@ -1,0 +1,1 @@
+"""Planning and running trials into rows: sweeps, trials, isolation, executors, the journal."""

@@ -1,0 +1,90 @@
+"""A Trial: one arch at one setting, its id and its checks (docs/design.md, "Rows"). Never imports torch.
+
+Planning a sweep, resuming it and reading its journal need a trial's settings and id, not the code
+that runs it (vggablate.run.execute, which imports torch and the measurement stack).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
+
+from vggablate.arch.spec import ArchSpec, validate
+from vggablate.errors import UsageError
+from vggablate.run.schema import DEVICES, KINDS, MODES, PRECISIONS, check_choice, resolve_device
+
+if TYPE_CHECKING:
+    from vggablate.training.recipe import TrainConfig
+
+# Set to "1" by a driver on a terminal: an accuracy trial's worker then shows its own progress bar.
+PROGRESS_ENV = "VGGABLATE_TRIAL_PROGRESS"
+# Spec fields that are not settings: renaming a description must not change a trial's id.
+_SPEC_NOT_SETTINGS = ("name", "cfg", "description", "tags")
+# Trial fields that say where or how, not what is measured: they leave the trial_id (and resume) alone.
+_NOT_SETTINGS = ("data_dir", "download")
+# TrainConfig fields added after trial ids were first made, with their defaults (see trial_settings).
+_LATER_RECIPE_FIELDS = {"bn_twin": False, "curve_test_images": None, "evals_per_epoch": 1}
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One measurement of one arch at one setting; every field shapes the figures and the trial_id."""
+
+    spec: ArchSpec
+    kind: str = "counts"  # counts | latency | memory | accuracy
+    input_size: int = 224
+    device: str = "cpu"  # cpu | cuda
+    precision: str = "fp32"  # fp32 | tf32 | bf16 | fp16
+    channels_last: bool = False
+    compile: bool = False
+    cudnn_benchmark: bool = False
+    mode: str = "infer"  # infer | train
+    batch_size: int = 1
+    seed: int = 0
+    dataset: str = "synthetic"  # counts, latency and memory run on random inputs
+    budget_s: float = 2.0  # latency: sampling time budget
+    target_rel_ci: float = 0.01  # latency: stop once the median's 95% CI is within +-1%
+    threads: int | None = None  # CPU intra-op threads; None: torch's default
+    train: TrainConfig | None = None  # accuracy: the training recipe
+    data_dir: str | None = None  # accuracy: where the data set is cached; where, not what: not in trial_id
+    download: bool = True  # accuracy: fetch a missing data set (False: fail); how, not what: not in trial_id
+
+
+def trial_settings(trial: Trial) -> dict:
+    """Return every setting of a trial as a flat JSON-able dict (what trial_id hashes)."""
+    spec = {f.name: getattr(trial.spec, f.name) for f in fields(ArchSpec) if f.name not in _SPEC_NOT_SETTINGS}
+    own = {f.name: getattr(trial, f.name) for f in fields(Trial) if f.name not in ("spec", "train", *_NOT_SETTINGS)}
+    train = dataclasses.asdict(trial.train) if dataclasses.is_dataclass(trial.train) else trial.train
+    if isinstance(train, dict):
+        # Recipe fields added after ids were first made are hashed only away from their default, so
+        # trial ids (and resume) of the recipes that existed before stay as they were.
+        train = {k: v for k, v in train.items() if not (k in _LATER_RECIPE_FIELDS and v == _LATER_RECIPE_FIELDS[k])}
+    if isinstance(train, dict) and train.get("schedule") == "linear":
+        # Hashed under its old name "onecycle": trial ids made before the rename stay valid, so run
+        # folders journaled then still resume.
+        train = {**train, "schedule": "onecycle"}
+    return {"arch": trial.spec.name, "cfg": trial.spec.cfg_str, **spec, **own, "train": train}
+
+
+def trial_id(trial: Trial) -> str:
+    """Return a short hash of the trial's settings, the same in every process and run."""
+    text = json.dumps(trial_settings(trial), sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def check_trial(trial: Trial) -> Trial:
+    """Raise UsageError for a setting that cannot run here; return the trial unchanged."""
+    check_choice("trial kind", trial.kind, KINDS)
+    check_choice("device", trial.device, DEVICES)  # resolved: a trial's id must not depend on where it runs
+    resolve_device(trial.device)  # refuses cuda where torch sees none
+    check_choice("precision", trial.precision, PRECISIONS)
+    if trial.precision == "tf32" and trial.device != "cuda":
+        raise UsageError("tf32 is a CUDA tensor-core precision; on cpu use fp32 or bf16")
+    check_choice("mode", trial.mode, MODES)
+    if trial.batch_size < 1:
+        raise UsageError(f"batch size must be >= 1, got {trial.batch_size}")
+    validate(trial.spec, trial.input_size)
+    return trial

@@ -1,0 +1,1 @@
+"""Short-run training: recipes, the CPU fast paths, the trainer and evaluation."""
