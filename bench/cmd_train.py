@@ -1,10 +1,14 @@
-"""``python -m bench train ARCH|CFG ...``: short training runs, per-run table and multi-seed CIs."""
+"""``python -m bench train ARCH|CFG ...``: short training runs as a one-kind sweep, per-run table and multi-seed CIs.
+
+The runs are `bench run`'s accuracy trials (planned by vggablate.run.sweep, driven by vggablate.run.drive):
+a run folder with its journal, one isolated process per run, error rows, ``--resume``.
+"""
 
 from __future__ import annotations
 
 import argparse
-import math
-from dataclasses import asdict, replace
+from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench.common import (
@@ -12,19 +16,25 @@ from bench.common import (
     add_model_options,
     check_parent_folder,
     epochs_type,
-    load_arch_files,
     number_type,
     positive_float,
     positive_int,
+    report_failures,
+    seconds,
     seeds_type,
 )
-from vggablate.checks.outputs import JOURNAL
+from vggablate.checks.numbers import MAX_SECONDS
 from vggablate.errors import UsageError
 from vggablate.run.schema import SCHEDULE_ALIASES, SCHEDULES
-from vggablate.words import plural
 
 if TYPE_CHECKING:
+    from vggablate.run.drive import Plan
+    from vggablate.run.sweepconfig import SweepConfig
     from vggablate.training.recipe import TrainConfig
+
+# The flags that plan a train run; --resume takes the plan from the run folder instead (bar --seeds: more).
+PLAN_FLAGS = ("arch", "dataset", "epochs", "steps", "batch_size", "lr", "schedule", "target_top1", "width", "head",
+              "batch_norm", "arch_file", "data_dir", "no_download", "timeout_s")  # fmt: skip
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -33,11 +43,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train", help="train archs for a short budget; accuracy with multi-seed CIs", conflict_handler="resolve"
     )
-    p.add_argument("arch", nargs="+", help="registered name(s) or cfg string(s)")
+    p.add_argument("arch", nargs="*", help="registered name(s), glob(s) or cfg string(s) (none with --resume)")
     p.add_argument("--dataset", help=DATASETS_HELP)
     p.add_argument("--epochs", type=epochs_type, help="budget in epochs (default per data set)")
     p.add_argument("--steps", type=positive_int, help="budget in optimizer steps (overrides --epochs)")
-    p.add_argument("--seeds", type=seeds_type, default=1, help="runs per arch, seeds 0..N-1 (default 1)")
+    p.add_argument("--seeds", type=seeds_type, help="runs per arch, seeds 0..N-1 (default 1; with --resume: more)")
     p.add_argument("--batch-size", type=positive_int, help="train batch size (default per data set)")
     p.add_argument("--lr", type=positive_float, help="peak learning rate (default per data set)")
     p.add_argument("--schedule", choices=(*SCHEDULES, *SCHEDULE_ALIASES), metavar="{" + ",".join(SCHEDULES) + "}",
@@ -50,6 +60,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-download", action="store_true", help="fail instead of downloading a missing data set")
     p.add_argument("--out", default="results/runs",
                    help="parent of run folders: writes OUT/<timestamp>-train/ (default results/runs)")  # fmt: skip
+    p.add_argument("--resume", metavar="RUN_DIR", help="finish an interrupted train run in its folder")
+    p.add_argument("--retry-errors", action="store_true", help="with --resume, rerun crashed/timed-out runs")
+    p.add_argument("--timeout", type=seconds, dest="timeout_s", help="seconds per training run (default: none)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_model_options(p)
     p.add_argument(
@@ -63,23 +76,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=main)
 
 
-def _config(args: argparse.Namespace, dataset: str, device: str) -> TrainConfig:
-    from vggablate.training.recipe import default_train_config
+def train_sweep(args: argparse.Namespace) -> SweepConfig:
+    """Return the one-kind sweep of `bench train`'s flags: accuracy trials, the recipe overridden."""
+    from vggablate.data.catalog import default_dataset
+    from vggablate.run.schema import resolve_device
+    from vggablate.run.sweepconfig import build_config
 
-    cfg = default_train_config(dataset, device)
-    given = {
-        "epochs": args.epochs,
-        "steps": args.steps,
-        "batch_size": args.batch_size,
-        "lr": args.lr,
-        "schedule": args.schedule,
-        "target_top1": args.target_top1,
-        "width": args.width,
-        "head": args.head,
-    }
-    if args.width is not None:  # an explicit width applies to every net, however narrow
-        cfg = replace(cfg, narrow_from=None)
-    return replace(cfg, **{k: v for k, v in given.items() if v is not None})
+    device = resolve_device(args.device)
+    # An explicit --width is the sweep's width: every net trains at it, however narrow (train_config).
+    given = {"archs": tuple(args.arch), "metrics": ("accuracy",), "device": device, "seeds": args.seeds or 1,
+             "dataset": args.dataset or default_dataset(device, args.data_dir), "epochs": args.epochs,
+             "steps": args.steps, "train_batch_size": args.batch_size, "lr": args.lr, "schedule": args.schedule,
+             "target_top1": args.target_top1, "widths": (args.width,) if args.width else None, "head": args.head,
+             "batch_norm": args.batch_norm, "arch_files": tuple(args.arch_file), "data_dir": args.data_dir,
+             "download": not args.no_download, "timeout_s": args.timeout_s or MAX_SECONDS, "name": "train"}  # fmt: skip
+    return build_config([given])
 
 
 def recipe_line(cfg: TrainConfig, device: str) -> str:
@@ -94,98 +105,72 @@ def recipe_line(cfg: TrainConfig, device: str) -> str:
     return "recipe: " + ", ".join(parts)
 
 
-def _run_table(rows: list[dict]):
-    import pandas as pd
-
-    def fmt(v, spec: str) -> str:
-        return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
-
-    return pd.DataFrame(
-        {
-            "arch": r["arch"],
-            "seed": r["seed"],
-            "top1 %": fmt(r["top1"], ".2f"),
-            "top5 %": fmt(r["top5"], ".2f"),
-            "train loss": fmt(r["train_loss"], ".3f"),
-            "epochs": fmt(r["epochs"], ".3g"),
-            "train s": fmt(r["train_time_s"], ".1f"),
-            "img/s": fmt(r["train_ips"], ".0f"),
-            "to target s": fmt(r["time_to_target_s"], ".1f"),
-        }
-        for r in rows
-    )
-
-
-def summary_table(rows: list[dict]):
-    """Return per-arch top-1 mean, std and 95% Student-t CI over seeds."""
-    import pandas as pd
-
-    from vggablate.stats import mean_ci
-
-    out = []
-    for arch in dict.fromkeys(r["arch"] for r in rows):
-        ci = mean_ci([r["top1"] for r in rows if r["arch"] == arch])
-        out.append(
-            {
-                "arch": arch,
-                "n": ci.n,
-                "top1 mean %": f"{ci.mean:.2f}",
-                "std": "-" if ci.n < 2 else f"{ci.std:.2f}",  # one seed has no spread to show
-                "95% CI": "-" if ci.n < 2 else f"[{ci.lo:.2f}, {ci.hi:.2f}]",
-            }
-        )
-    return pd.DataFrame(out)
-
-
 def main(args: argparse.Namespace) -> int:
-    """Train each arch for each seed; print the runs and the per-arch statistics; write rows.jsonl."""
-    from vggablate import resolve_spec
-    from vggablate.checks.memory import check_training_fits
-    from vggablate.data import load_dataset
-    from vggablate.data.catalog import default_dataset, source_phrase
-    from vggablate.measure.env import collect_env
-    from vggablate.run.execute import identity
-    from vggablate.run.records import Journal
-    from vggablate.run.schema import resolve_device, utc_timestamp
-    from vggablate.run.sweep import new_run_folder
-    from vggablate.run.trial import Trial
-    from vggablate.training.trainer import departures, prepare_spec, run_row
+    """Train each arch for each seed in isolated runs; print the runs and the per-arch statistics."""
+    from vggablate.data.catalog import source_phrase
+    from vggablate.run import drive
 
-    check_parent_folder(args.out)  # before any work: a file, or an existing run folder, is refused
-    load_arch_files(args)
     if args.num_classes is not None:
         raise UsageError("--num-classes is set by the data set when training; leave it out")
-    device = resolve_device(args.device)
-    dataset = args.dataset or default_dataset(device, args.data_dir)
-    cfg = _config(args, dataset, device)
-    specs = [resolve_spec(a, batch_norm=args.batch_norm) for a in args.arch]
-    source = source_phrase(dataset, args.data_dir, not args.no_download)  # before loading decompresses it
-    data = load_dataset(dataset, args.data_dir, download=not args.no_download, device=device)
-    fitted = [prepare_spec(spec, data, cfg) for spec in specs]
-    for spec in fitted:  # refused from the shapes, before the folder is made or a tensor allocated
-        check_training_fits(spec, data.input_size, cfg, device)
-    out = new_run_folder(args.out, "train").path  # a fresh <stamp>-train folder, as `bench run` makes
-    images = plural(data.num_train, "train image")
-    where = f"; {source}" if source else ""
-    print(f"{dataset} on {device}: {images}, input {data.input_size}x{data.input_size}{where}")
-    print(recipe_line(cfg, device))
-    env, rows, journal = collect_env(device), [], Journal(out / JOURNAL)
-    for spec, fit in zip(specs, fitted):
-        print(
-            f"{fit.name}: {fit.cfg_str}; differs from standard: "
-            f"{'; '.join(departures(fit, data.input_size)) or 'nothing'}"
-        )
-        for seed in range(args.seeds):
-            # The Trial `bench run` makes of this training run: the same trial id and the same columns
-            # (trial.identity, then the settings as trained), so the rows can be compared.
-            trial = Trial(spec, kind="accuracy", device=device, seed=seed, dataset=dataset, train=cfg, mode="train")
-            stamp = utc_timestamp()
-            row = run_row(spec, data, cfg, device, seed, progress=not args.no_progress)
-            row = {**identity(trial, stamp, row["duration_s"]), **env, **row}
-            journal.append(row)  # one fsync'ed line per run: finished runs survive an interrupt
-            rows.append(row)
-            print(f"  seed {seed}: top-1 {row['top1']:.2f}% in {row['train_time_s']:.1f} s", flush=True)
-    print(_run_table(rows).to_string(index=False))
-    print(summary_table(rows).to_string(index=False))
-    print(f"rows: {out / 'rows.jsonl'}")
-    return 0
+    if args.retry_errors and not args.resume:
+        raise UsageError("--retry-errors reruns the failed runs of a run folder: give it with --resume RUN_DIR")
+    source = ""
+    if args.resume:
+        plan = _resume_plan(args)
+    else:
+        if not args.arch:
+            raise UsageError("no archs given: name them (`python -m bench train vgg11 vgg13`), or --resume RUN_DIR")
+        check_parent_folder(args.out)  # before any work: a file, or an existing run folder, is refused
+        cfg = train_sweep(args)
+        source = source_phrase(cfg.dataset, cfg.data_dir, cfg.download)  # before the plan decompresses it
+        plan = drive.plan_new(cfg, args.out, drive.resolve_trials(cfg))  # every check before the folder is made
+    _print_header(plan, source)
+    if not drive.execute(plan, args.no_progress, command="train"):
+        return 130
+    print_results(plan.folder.path)
+    return report_failures(plan, "train --resume {path} --retry-errors")
+
+
+def _resume_plan(args: argparse.Namespace) -> Plan:
+    from vggablate.run import drive, sweep
+
+    given = [f for f in PLAN_FLAGS if getattr(args, f) not in (None, False, [])]
+    if given or args.device != "auto":
+        first = (given or ["device"])[0]
+        flag = {"arch": "the archs", "timeout_s": "--timeout"}.get(first, "--" + first.replace("_", "-"))
+        raise UsageError(f"--resume finishes a train run as it was planned: leave out {flag} (--seeds N adds seeds)")
+    if sweep.load_resume(args.resume)[1].name != "train":
+        raise UsageError(f"{args.resume} is not a `bench train` folder; resume it with the command that made it")
+    if args.seeds:
+        return drive.plan_more_seeds(args.resume, {"seeds": args.seeds}, args.retry_errors)
+    return drive.plan_resume(args.resume, retry_errors=args.retry_errors)
+
+
+def _print_header(plan: Plan, source: str) -> None:
+    from vggablate.training.recipe import departures
+
+    trials = [t for t in plan.trials if t.kind == "accuracy"]
+    first, where = trials[0], f"; {source}" if source else ""
+    print(f"{first.dataset} on {first.device}: input {first.input_size}x{first.input_size}{where}")
+    print(recipe_line(first.train, first.device))
+    for t in {t.spec.name: t for t in trials}.values():
+        print(f"{t.spec.name}: {t.spec.cfg_str}; differs from standard: "
+              f"{'; '.join(departures(t.spec, t.input_size)) or 'nothing'}")  # fmt: skip
+    print(f"{len(trials)} training runs, {len(plan.todo)} to run -> {plan.folder.path}", flush=True)
+
+
+def print_results(run_dir: Path) -> None:
+    """Build the run's reports; print the per-run table, the per-arch top-1 CIs and any failed runs."""
+    from vggablate.checks.outputs import JOURNAL
+    from vggablate.report.build import build_reports_and_tables
+    from vggablate.report.summary import markdown_table
+    from vggablate.report.tables import report_frame, training_runs_table
+    from vggablate.run.records import latest_attempts, read_rows, to_frame
+
+    tables = build_reports_and_tables(run_dir)[1]
+    runs = training_runs_table(report_frame(to_frame(latest_attempts(read_rows(run_dir / JOURNAL)))))
+    if not runs.empty:
+        print(markdown_table(runs))
+    for table in (t for t in tables if t.title in ("Accuracy", "Errors")):
+        print(f"\n{table.title}\n{markdown_table(table.frame)}" + (f"\n{table.note}" if table.note else ""))
+    print(f"rows: {run_dir / JOURNAL}\nreport: {run_dir / 'report.html'}")

@@ -118,11 +118,12 @@ def test_data_show_writes_the_grid(tmp_path, capsys):
 
 def test_tiny_training_run_on_the_task():
     from vggablate import resolve_spec
+    from vggablate.run.execute import run_trial
+    from vggablate.run.trial import Trial
     from vggablate.training.recipe import TrainConfig
-    from vggablate.training.trainer import accuracy_row
 
     cfg = TrainConfig(steps=4, batch_size=32, lr=0.02, warmup_epochs=0, width=1 / 32, eval_batch_size=512)
-    row = accuracy_row(resolve_spec("vgg11"), SMALL, cfg, "cpu", 0)
+    (row,) = run_trial(Trial(resolve_spec("vgg11"), kind="accuracy", dataset=SMALL, train=cfg))
     assert row["dataset"] == parse_clutter(SMALL).name
     assert row["input_size"] == 32 and row["in_channels"] == 1 and row["steps"] == 4
     assert 0 <= row["top1"] <= 100 and np.isfinite(row["train_loss"])

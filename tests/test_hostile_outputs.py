@@ -135,7 +135,7 @@ def test_output_checks_in_the_library(tmp_path):
         (["run", "--archs", "vgg11", "--metrics", "latency", "--batch-sizes", "1000000", "--device", "cpu"], "vgg11"),
         (["measure", "vgg11", "--batch-sizes", "1000000"], "batch 1000000"),
         (["profile", "vgg11", "--batch-sizes", "1000000", "--out", "out"], "batch 1000000"),
-        (["train", "vgg11", "--width", "1000", "--dataset", "digits", "--device", "cpu"], "training vgg11"),
+        (["train", "vgg11", "--width", "1000", "--dataset", "digits", "--device", "cpu"], "vgg11 (accuracy"),
         (["run", "--archs", "vgg11", "--metrics", "accuracy", "--width", "1000", "--dataset", "digits"], "vgg11"),
     ],
 )

@@ -10,17 +10,17 @@ from vggablate import resolve_spec
 from vggablate.arch.registry import list_archs
 from vggablate.data import load_dataset
 from vggablate.errors import UsageError
-from vggablate.training.recipe import TrainConfig, default_train_config, effective_config
-from vggablate.training.trainer import (
-    TrainResult,
-    accuracy_row,
+from vggablate.run.execute import run_trial
+from vggablate.run.trial import Trial
+from vggablate.training.recipe import (
+    TrainConfig,
+    default_train_config,
     departures,
-    lr_factor,
+    effective_config,
     prepare_spec,
-    run_row,
-    train_and_evaluate,
     widest_conv,
 )
+from vggablate.training.trainer import TrainResult, lr_factor, train_and_evaluate
 
 TINY = TrainConfig(steps=6, batch_size=16, lr=0.02, warmup_epochs=0, width=1 / 16, eval_batch_size=128)
 
@@ -143,8 +143,7 @@ def test_effective_config_follows_the_cpus_kernels(monkeypatch):
 def test_rows_record_the_layout_and_precision_that_ran(synthetic):
     from vggablate.training.fastpaths import cpu_capabilities
 
-    spec = prepare_spec(resolve_spec("vgg11"), synthetic, TINY)
-    row = run_row(spec, synthetic, replace(TINY, steps=1), "cpu", 0)
+    (row,) = run_trial(Trial(resolve_spec("vgg11"), kind="accuracy", dataset="synthetic", train=replace(TINY, steps=1)))
     onednn, native_bf16 = cpu_capabilities()
     assert (row["channels_last"], row["precision"]) == (onednn, "bf16" if native_bf16 else "fp32")
 
@@ -201,7 +200,7 @@ def test_same_seed_same_accuracy_on_cpu(digits):
 def test_short_digits_run_learns(digits):
     # BatchNorm learns within two epochs (89.7% here); the default vgg11 needs more steps.
     cfg = replace(default_train_config("digits", "cpu"), epochs=2, batch_size=64, lr=0.05)
-    row = accuracy_row(resolve_spec("vgg11_bn"), "digits", cfg, "cpu", seed=0)
+    (row,) = run_trial(Trial(resolve_spec("vgg11_bn"), kind="accuracy", dataset="digits", train=cfg))
     assert row["top1"] > 60 and row["dataset"] == "digits" and row["epochs"] == pytest.approx(2, rel=0.05)
     assert (row["head"], row["width"], row["input_size"], row["kind"]) == ("gap", 0.125, 32, "accuracy")
     assert row["narrow_from"] == 256  # the recipe's threshold is recorded like its other fields
@@ -212,7 +211,7 @@ def test_short_digits_run_learns(digits):
 def test_cuda_trains_from_the_device_in_bf16_channels_last(digits):
     cfg = replace(default_train_config("digits", "cuda"), epochs=3, batch_size=64, lr=0.05, width=0.25)
     assert cfg.bf16 and cfg.channels_last
-    row = accuracy_row(resolve_spec("vgg11_bn"), "digits", cfg, "cuda", seed=0)
+    (row,) = run_trial(Trial(resolve_spec("vgg11_bn"), kind="accuracy", dataset="digits", train=cfg, device="cuda"))
     assert (row["device"], row["precision"], row["channels_last"]) == ("cuda", "bf16", True)
     assert row["top1"] > 60 and row["train_ips"] > 0
 

@@ -4,7 +4,6 @@ import pytest
 from test_data import write_cifar10
 
 from bench.__main__ import main
-from bench.cmd_train import summary_table
 
 
 def test_train_cli_prints_runs_and_ci_and_writes_rows(tmp_path, capsys):
@@ -13,21 +12,91 @@ def test_train_cli_prints_runs_and_ci_and_writes_rows(tmp_path, capsys):
     out = capsys.readouterr().out
     assert rc == 0
     assert "differs from standard: head gap (standard imagenet); width 0.0625 (standard 1)" in out
-    assert "95% CI" in out and "top1 mean %" in out
+    assert "top-1 % (95% CI)" in out and "(n=2)" in out
     rows = read_rows(tmp_path)
     assert [r["seed"] for r in rows] == [0, 1] and len({r["trial_id"] for r in rows}) == 2
     assert all(r["kind"] == "accuracy" and r["width"] == 0.0625 and r["steps"] == 2 for r in rows)
     assert rows[0]["error"] is None and "env_torch" in rows[0] and isinstance(rows[0]["curve"], list)
 
 
-def test_summary_table_gives_mean_std_and_t_interval():
-    rows = [{"arch": "a", "top1": v} for v in (90.0, 92.0, 94.0)] + [{"arch": "b", "top1": 50.0}]
-    table = summary_table(rows)
-    a = table[table.arch == "a"].iloc[0]
-    # t(0.975, 2) = 4.303; std 2; half-width 4.303 * 2 / sqrt(3) = 4.97
-    assert (a["n"], a["top1 mean %"], a["std"], a["95% CI"]) == (3, "92.00", "2.00", "[87.03, 96.97]")
-    assert table[table.arch == "b"].iloc[0]["95% CI"] == "-"
-    assert table[table.arch == "b"].iloc[0]["std"] == "-"  # one seed: no spread, and never "nan"
+def test_rows_show_their_planned_trials_and_the_tables_are_the_reports(tmp_path, capsys):
+    from vggablate.report.summary import markdown_table, summary_tables
+    from vggablate.report.tables import report_frame, training_runs_table
+    from vggablate.run.drive import resolve_trials
+    from vggablate.run.execute import identity
+    from vggablate.run.records import read_rows as read_journal
+    from vggablate.run.records import to_frame
+    from vggablate.run.schema import ROW_COLUMNS
+    from vggablate.run.sweep import load_resume
+    from vggablate.run.trial import trial_id
+
+    args = ["train", "vgg11", "16,M,32,M", "--dataset", "digits", "--steps", "1", "--batch-size", "8"]
+    assert main([*args, "--device", "cpu", "--out", str(tmp_path), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    (run_dir,) = tmp_path.iterdir()
+    planned = {trial_id(t): t for t in resolve_trials(load_resume(run_dir)[1])}
+    rows = read_rows(tmp_path)
+    assert len(rows) == 2 and {r["trial_id"] for r in rows} == set(planned)
+    same = [c for c in ROW_COLUMNS if c not in ("duration_s", "timestamp")]
+    for row in rows:
+        trial = planned[row["trial_id"]]
+        assert {c: row[c] for c in same} == {c: v for c, v in identity(trial, "", 0.0).items() if c in same}
+        # The fitted trial is what trained: the data's classes, channels and size, the recipe's batch.
+        assert (trial.spec.num_classes, trial.spec.in_channels, trial.input_size) == (10, 3, 32)
+        assert trial.batch_size == row["train_batch_size"] == 8 and trial.spec.head == "gap"
+    # The printed tables are report/'s.
+    frame = report_frame(to_frame(read_journal(run_dir / "rows.jsonl")))
+    runs = training_runs_table(frame)
+    assert list(runs["arch"]) == ["16,M,32,M", "vgg11"] and markdown_table(runs) in out
+    (accuracy,) = [t for t in summary_tables(frame) if t.title == "Accuracy"]
+    assert markdown_table(accuracy.frame) in out and accuracy.note in out
+    # A normal run folder: `bench report` rebuilds it as it was written.
+    summary = (run_dir / "summary.md").read_text()
+    (run_dir / "summary.md").unlink()
+    assert main(["report", str(run_dir)]) == 0 and (run_dir / "summary.md").read_text() == summary
+
+
+def test_resume_runs_only_the_missing_seeds(tmp_path, capsys):
+    args = ["train", "8,M,16,M", "--dataset", "digits", "--steps", "1", "--seeds", "2", "--device", "cpu"]
+    assert main([*args, "--out", str(tmp_path), "--no-progress"]) == 0
+    (run_dir,) = tmp_path.iterdir()
+    journal = run_dir / "rows.jsonl"
+    lines = journal.read_text().splitlines(keepends=True)
+    journal.write_text(lines[0])  # as if interrupted after seed 0: only its row was journaled
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run_dir), "--no-progress"]) == 0
+    assert "2 training runs, 1 to run" in capsys.readouterr().out
+    rows = read_rows(tmp_path)
+    assert [r["seed"] for r in rows] == [0, 1] and rows[0] == json.loads(lines[0])
+    assert main(["train", "--resume", str(run_dir), "--seeds", "3", "--no-progress"]) == 0  # one more seed
+    assert "3 training runs, 1 to run" in capsys.readouterr().out
+    assert [r["seed"] for r in read_rows(tmp_path)] == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["vgg11"], "leave out the archs"),
+        (["--steps", "3"], "leave out --steps"),
+        (["--retry-errors", "--timeout", "5"], "leave out --timeout"),
+    ],
+)
+def test_resume_keeps_the_plan(tmp_path, capsys, extra, message):
+    assert main(["train", "--resume", str(tmp_path), *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_a_crashing_run_is_an_error_row_and_exit_1(tmp_path, capsys):
+    data = tmp_path / "data"
+    write_cifar10(data, n=20)
+    (data / "cifar-10-batches-py" / "test_batch").write_bytes(b"not a pickle")  # found, but fails to load
+    args = ["train", "8,M,16,M", "--dataset", "cifar10", "--data-dir", str(data), "--no-download", "--steps", "1"]
+    assert main([*args, "--seeds", "2", "--device", "cpu", "--out", str(tmp_path / "out"), "--no-progress"]) == 1
+    captured = capsys.readouterr()
+    rows = read_rows(tmp_path / "out")
+    assert len(rows) == 2 and all(r["error_type"] == "exception" and "top1" not in r for r in rows)
+    assert "\nErrors\n" in captured.out and "--resume" in captured.err.splitlines()[-1]
 
 
 def read_rows(out):
@@ -76,7 +145,7 @@ def test_train_cli_reads_cifar_folder(tmp_path, capsys):
     write_cifar10(tmp_path / "data", n=20)
     args = ["train", "64,M,64,M", "--dataset", "cifar10", "--data-dir", str(tmp_path / "data"), "--steps", "2"]
     assert main([*args, "--device", "cpu", "--out", str(tmp_path / "out"), "--no-download"]) == 0
-    assert "cifar10 on cpu: 100 train images" in capsys.readouterr().out
+    assert f"cifar10 on cpu: input 32x32; from {tmp_path / 'data' / 'cifar-10-batches-py'}" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

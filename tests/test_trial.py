@@ -35,7 +35,7 @@ def test_trial_id_changes_with_every_setting():
     other |= {"compile": True, "cudnn_benchmark": True, "mode": "train", "batch_size": 3, "seed": 1}
     other |= {"dataset": "cifar10", "budget_s": 1.0, "target_rel_ci": 0.5, "threads": 2, "train": {"epochs": 1}}
     other["spec"] = replace(SPEC, width=0.25)
-    assert set(other) | {"data_dir", "download"} == {f.name for f in fields(Trial)}
+    assert set(other) | {"data_dir", "download", "planned_as"} == {f.name for f in fields(Trial)}
     ids = {trial_id(replace(BASE, **{k: v})) for k, v in other.items()}
     assert len(ids | {trial_id(BASE)}) == len(other) + 1
     assert trial_id(BASE) == trial_id(replace(BASE, spec=replace(SPEC, description="renamed")))
@@ -55,11 +55,14 @@ def test_env_is_read_before_the_trial_runs(monkeypatch):
 
 
 def test_accuracy_trial_passes_download(monkeypatch):
+    import vggablate.data as data_mod
     import vggablate.training.trainer as train_mod
+    from vggablate.training.recipe import fit_trial
 
     seen = {}
-    monkeypatch.setattr(train_mod, "accuracy_row", lambda *a, **kw: seen.update(kw) or {"top1": 1.0})
-    trial = Trial(SPEC, kind="accuracy", dataset="cifar10", mode="train", train={"epochs": 1})
+    monkeypatch.setattr(data_mod, "load_dataset", lambda *a, **kw: seen.update(kw) or "data")
+    monkeypatch.setattr(train_mod, "run_row", lambda *a, **kw: {"top1": 1.0})
+    trial = fit_trial(Trial(SPEC, kind="accuracy", dataset="cifar10", mode="train"))
     assert trial_mod._accuracy(trial) == [{"top1": 1.0}] and seen["download"] is True
     trial_mod._accuracy(replace(trial, download=False))
     assert seen["download"] is False
@@ -166,14 +169,20 @@ def test_sweep_parent_creates_no_cuda_context():
 
 
 def test_accuracy_row_carries_the_trained_form():
-    from vggablate.training.recipe import TrainConfig
+    from vggablate.run.execute import identity
+    from vggablate.training.recipe import TrainConfig, fit_trial
 
     recipe = TrainConfig(steps=3, batch_size=16, warmup_epochs=0, width=0.0625)
     trial = Trial(get_arch("vgg11"), kind="accuracy", dataset="digits", train=recipe, mode="train")
     (row,) = run_trial(trial)
     assert row["trial_id"] == trial_id(trial) and row["kind"] == "accuracy" and row["error"] is None
-    # The trainer fits the spec to the data: 10 classes, gap head on 32px, the recipe's width.
+    # The trial is fitted to the data: 10 classes, gap head on 32px, the recipe's width and batch size.
     assert (row["num_classes"], row["head"], row["width"], row["input_size"]) == (10, "gap", 0.0625, 32)
+    # One identity: the row's columns are the fitted trial's own, and its id is the trial's as planned.
+    fitted = fit_trial(trial)
+    assert fitted.planned_as == trial and trial_id(fitted) == trial_id(trial) and fitted.batch_size == 16
+    shown = {k: v for k, v in identity(fitted, "", 0.0).items() if k not in ("duration_s", "timestamp")}
+    assert {k: row[k] for k in shown} == shown
     assert 0 <= row["top1"] <= 100 and row["steps"] == 3
     from vggablate import analyse
 

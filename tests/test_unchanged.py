@@ -27,6 +27,7 @@ def _planned_ids() -> dict[str, str]:
     from vggablate.run.trial import trial_id
 
     def key(device: str, dataset: str, t) -> str:
+        t = t.planned_as or t  # named by the trial as planned: accuracy trials are fitted to their data since
         return f"{device}/{dataset}/{t.kind}/{t.spec.name}/{t.precision}/{t.mode}/bs{t.batch_size}/s{t.seed}"
 
     ids = {}

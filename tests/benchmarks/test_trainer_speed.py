@@ -15,8 +15,8 @@ from torch import nn
 from vggablate import build_model, resolve_spec
 from vggablate.data import DeviceLoader, load_dataset
 from vggablate.run.schema import resolve_device
-from vggablate.training.recipe import default_train_config
-from vggablate.training.trainer import prepare_spec, train_and_evaluate
+from vggablate.training.recipe import default_train_config, prepare_spec
+from vggablate.training.trainer import train_and_evaluate
 
 pytestmark = pytest.mark.skipif(os.environ.get("VGGABLATE_BENCH") != "1", reason="set VGGABLATE_BENCH=1 to run")
 REPEATS = 3

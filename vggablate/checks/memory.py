@@ -22,8 +22,6 @@ from vggablate.errors import UsageError
 _LOW_PRECISION = ("bf16", "fp16")
 # sklearn's digits: 1,797 images; the fixed stratified 20% test split (clutter.py) leaves 1,437 and 360.
 DIGITS_TRAIN, DIGITS_TEST = 1437, 360
-# Image shape (channels, side) of the data sets whose shape is known without loading them.
-_DATASET_SHAPES = {"digits": (3, 32), "synthetic": (3, 32), "cifar10": (3, 32), "cifar100": (3, 32)}
 
 
 class MemoryLimitError(UsageError, MemoryError):
@@ -61,15 +59,6 @@ def clutter_bytes(canvas: int, digit: int, patches: int, patch: int, placements:
     # Per image: the canvas, the gathered windows and crops of make_split, int64 coordinates and sources.
     per_image = canvas**2 + 3 * digit**2 + 3 * patch**2 + 16 * (digit + patch) + 8 * (1 + patches) + 64
     return (DIGITS_TRAIN * placements + DIGITS_TEST * test_placements) * per_image
-
-
-def dataset_shape(name: str) -> tuple[int, int] | None:
-    """Return (channels, side) of a data set known without loading it; None for image folders and unknown names."""
-    from vggablate.data.clutter import is_clutter, parse_clutter
-
-    if is_clutter(name):
-        return 1, parse_clutter(name).canvas
-    return _DATASET_SHAPES.get(name)
 
 
 def available_bytes(device: str = "cpu") -> int | None:
@@ -143,12 +132,6 @@ def check_model_fits(
     check_fits(need, what, device, "use a smaller --batch-sizes, --width or --input-size")
 
 
-def dataset_dims(name: str) -> tuple[int, int, int] | None:
-    """Return (channels, side, classes) of a data set known without loading it; None otherwise."""
-    shape = dataset_shape(name)
-    return None if shape is None else (*shape, 100 if name == "cifar100" else 10)
-
-
 def check_trials_fit(trials: list, limit: int | None = None) -> None:
     """Refuse, before any work, a setting that cannot fit even at its smallest batch size.
 
@@ -178,16 +161,10 @@ def trial_steps(t: object) -> list[tuple]:
         return [(t.spec, t.input_size, t.batch_size, t.mode, t.precision, 4)]  # LatencyConfig.input_pool
     if t.kind == "memory":
         return [(t.spec, t.input_size, t.batch_size, t.mode, t.precision, 1)]
-    dims = dataset_dims(t.dataset) if t.kind == "accuracy" and t.train is not None else None
-    if dims is None:
-        return []  # an image folder: its shape is known once it is opened, in the trial
-    from types import SimpleNamespace
+    from vggablate.training.recipe import fit_trial  # planned accuracy trials are fitted already: a no-op
 
-    from vggablate.training.trainer import prepare_spec  # accuracy trials fit the spec to the data, as the trainer will
-
-    channels, side, classes = dims
-    data = SimpleNamespace(in_channels=channels, input_size=side, num_classes=classes)
-    return training_steps(prepare_spec(t.spec, data, t.train), side, t.train)
+    t = fit_trial(t)  # the spec, side and batch the trial will train at
+    return training_steps(t.spec, t.input_size, t.train)
 
 
 def training_steps(fitted: ArchSpec, side: int, recipe: object) -> list[tuple]:

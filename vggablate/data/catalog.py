@@ -24,7 +24,7 @@ from vggablate.errors import UsageError
 class Facts:
     """What a net trained on the data set must fit, and how much a pass over it costs."""
 
-    classes: int | None  # None: read from the data (an image folder's class folders)
+    classes: int  # an image folder's: counted from its class folders
     channels: int
     input_size: int  # side of the square images the net sees
     train_images: int | None  # None: unknown before the data is read
@@ -210,6 +210,12 @@ def _load_folder(name: str, options: LoadOptions) -> Any:
     return load_folder(imagefolder_path(name), workers=options.workers)
 
 
+def _folder_facts(name: str) -> Facts:
+    from vggablate.data.folder import class_count
+
+    return Facts(class_count(imagefolder_path(name)), 3, 224, None, None)
+
+
 def _fixed(facts: Facts) -> Callable[[str], Facts]:
     return lambda name: facts
 
@@ -230,7 +236,7 @@ ENTRIES = (
     DatasetEntry("cifar100", "cifar100", "CIFAR-100, 32x32 colour, 100 classes (downloaded)",
                  _fixed(Facts(100, 3, 32, 50000, 10000)), _cifar_locate, _cifar_prepare, _load_cifar),
     DatasetEntry("imagefolder", "imagefolder:PATH", "PATH/train/ and PATH/val/, one folder per class, 224x224",
-                 _fixed(Facts(None, 3, 224, None, None)), _folder_locate, _folder_prepare, _load_folder,
+                 _folder_facts, _folder_locate, _folder_prepare, _load_folder,
                  lambda name: f"imagefolder:{imagefolder_path(name)}", takes_parameters=True),
     DatasetEntry("synthetic", "synthetic", "random images and labels, for throughput only",
                  _fixed(Facts(10, 3, 32, 2048, 512)), _generated("random tensors"), _nothing_to_prepare,

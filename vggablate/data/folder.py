@@ -93,6 +93,17 @@ def check_images(root: str, need_train: bool = True) -> None:
                          f"({why}); remove or replace {'it' if n == 1 else 'them'}")  # fmt: skip
 
 
+def class_count(root: str) -> int:
+    """Return the classes a net trained on PATH must score, as load_folder maps its class folders."""
+    base = check_folder(root)
+
+    def count(split: str) -> int:
+        names = [p.name for p in (base / split).iterdir() if p.is_dir()]
+        return max(int(n) for n in names) + 1 if names and all(n.isdigit() for n in names) else len(names)
+
+    return max(count("val"), count("train"))
+
+
 # What torchvision's ImageFolder loads (torchvision.datasets.folder.IMG_EXTENSIONS); other files it ignores.
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 

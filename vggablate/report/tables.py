@@ -189,6 +189,29 @@ def accuracy_table(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def training_runs_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return one line per training run (arch and seed): top-1, top-5, loss, epochs, time, img/s, time to target."""
+    acc = ok_rows(frame, "accuracy")
+    if acc.empty:
+        return pd.DataFrame()
+    acc = acc.sort_values(["arch", "seed"], kind="stable")
+    cells = {
+        "seed": lambda v: fmt(v, 0),
+        "top1": fmt,
+        "top5": fmt,
+        "train_loss": lambda v: fmt(v, 3),
+        "epochs": fmt_sig,
+        "train_time_s": lambda v: fmt(v, 1),
+        "train_ips": fmt_keep,
+        "time_to_target_s": lambda v: fmt(v, 1),
+    }
+    names = {"top1": "top-1 %", "top5": "top-5 %", "train_loss": "train loss", "train_time_s": "train s",
+             "train_ips": "img/s", "time_to_target_s": "to target s"}  # fmt: skip
+    out = {"arch": acc["arch"].tolist()}
+    out |= {names.get(c, c): [cell(v) for v in col(acc, c)] for c, cell in cells.items()}
+    return pd.DataFrame(out)
+
+
 _FORM = (("width", "width {}"), ("head", "{} head"), ("input_size", "{}px"), ("num_classes", "{} classes"))
 
 

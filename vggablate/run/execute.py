@@ -27,11 +27,12 @@ from vggablate.run.trial import (
     check_trial,
     trial_id,
 )
+from vggablate.training.recipe import fit_trial
 
 
 def run_trial(trial: Trial) -> list[dict]:
     """Run a trial in this process; return its rows (identity, settings, env and figures)."""
-    check_trial(trial)
+    trial = fit_trial(check_trial(trial))  # planned sweeps' trials are fitted already: a no-op
     stamp = utc_timestamp()
     start = time.perf_counter()
     if trial.device == "cpu":
@@ -50,7 +51,7 @@ def run_trial(trial: Trial) -> list[dict]:
 
 def run_trial_isolated(trial: Trial, timeout_s: float = 900.0) -> list[dict]:
     """Run a trial in a fresh process; any failure becomes one error row (bad settings raise first)."""
-    check_trial(trial)
+    trial = fit_trial(check_trial(trial))  # an error row shows the settings the trial would have run with
     stamp = utc_timestamp()
     out = run_isolated(run_trial, {"trial": trial}, timeout_s)
     if out.ok:
@@ -176,15 +177,16 @@ def _memory(trial: Trial) -> list[dict]:
 
 
 def _accuracy(trial: Trial) -> list[dict]:
-    # The trainer fits the spec to the data (classes, channels, small-input head, width) and
-    # reports the fitted spec's columns, which override the trial's own in the row.
-    from vggablate.training.recipe import default_train_config
-    from vggablate.training.trainer import accuracy_row
+    # The trial is fitted (fit_trial): its spec, input size, batch size, precision and layout are
+    # what trains, so the row's columns are the trial's own.
+    from vggablate.data import load_dataset
+    from vggablate.training.trainer import run_row
 
-    recipe = trial.train if trial.train is not None else default_train_config(trial.dataset, trial.device)
+    recipe = replace(trial.train, bf16=trial.precision == "bf16", channels_last=trial.channels_last)
+    data = load_dataset(trial.dataset, trial.data_dir, download=trial.download, device=trial.device)
+    bn_twin = trial.spec.batch_norm and not trial.planned_as.spec.batch_norm  # BatchNorm added by the recipe
     progress = os.environ.get(PROGRESS_ENV) == "1"
-    return [accuracy_row(trial.spec, trial.dataset, recipe, trial.device, trial.seed, trial.data_dir,
-                         download=trial.download, progress=progress)]  # fmt: skip
+    return [run_row(trial.spec, data, recipe, trial.device, trial.seed, progress=progress, bn_twin=bn_twin)]
 
 
 def _layers(trial: Trial) -> list[dict]:

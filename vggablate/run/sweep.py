@@ -27,7 +27,7 @@ from vggablate.run.executors import RowsCallback
 from vggablate.run.records import Journal, atomic_write_text, done_trial_ids, read_rows
 from vggablate.run.sweepconfig import SweepConfig, differences, read_sweep_file, to_toml, validate_config
 from vggablate.run.trial import Trial, trial_id
-from vggablate.training.recipe import TrainConfig, default_train_config
+from vggablate.training.recipe import TrainConfig, default_train_config, fit_trial
 from vggablate.words import plural
 
 
@@ -62,7 +62,11 @@ def resolve_archs(cfg: SweepConfig) -> list[ArchSpec]:
 
 
 def plan_trials(cfg: SweepConfig, specs: list[ArchSpec]) -> list[Trial]:
-    """Expand the grid into trials: counts, then latency and memory per setting, then accuracy per seed."""
+    """Expand the grid into trials: counts, then latency and memory per setting, then accuracy per seed.
+
+    Accuracy trials are fitted to their data and device here (fit_trial), so each carries the
+    settings its row will show.
+    """
     trials: list[Trial] = []
     base = dict(input_size=cfg.input_size, device=cfg.device, channels_last=cfg.channels_last,
                 compile=cfg.compile, cudnn_benchmark=cfg.device == "cuda")  # fmt: skip
@@ -76,10 +80,24 @@ def plan_trials(cfg: SweepConfig, specs: list[ArchSpec]) -> list[Trial]:
         if "accuracy" in cfg.metrics:
             recipe = train_config(cfg)
             for seed in range(cfg.seeds):
-                trials.append(Trial(spec=spec, kind="accuracy", seed=seed, dataset=cfg.dataset, train=recipe,
-                                    data_dir=cfg.data_dir, download=cfg.download, device=cfg.device,
-                                    mode="train"))  # fmt: skip
+                planned = Trial(
+                    spec=spec,
+                    kind="accuracy",
+                    seed=seed,
+                    dataset=cfg.dataset,
+                    train=recipe,
+                    data_dir=cfg.data_dir,
+                    download=cfg.download,
+                    device=cfg.device,
+                    mode="train",
+                )
+                trials.append(fit_trial(planned))
     return trials
+
+
+# SweepConfig's recipe overrides -> TrainConfig's fields (`bench train`'s flags).
+_RECIPE_FIELDS = {"steps": "steps", "train_batch_size": "batch_size", "lr": "lr", "schedule": "schedule",
+                  "target_top1": "target_top1"}  # fmt: skip
 
 
 def train_config(cfg: SweepConfig) -> TrainConfig:
@@ -91,7 +109,8 @@ def train_config(cfg: SweepConfig) -> TrainConfig:
         recipe = replace(recipe, width=None, narrow_from=None)
     if cfg.head:
         recipe = replace(recipe, head=cfg.head)
-    return recipe
+    given = {field: getattr(cfg, key) for key, field in _RECIPE_FIELDS.items() if getattr(cfg, key) is not None}
+    return replace(recipe, **given)
 
 
 def check_trials(cfg: SweepConfig, specs: list[ArchSpec]) -> None:

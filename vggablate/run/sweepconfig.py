@@ -15,7 +15,7 @@ from vggablate.checks import names
 from vggablate.checks.numbers import MAX_EPOCHS, MAX_FLOAT, MAX_INT, MAX_SECONDS, MAX_SEEDS, check_number
 from vggablate.checks.tomlfile import read_toml
 from vggablate.errors import UsageError
-from vggablate.run.schema import DEVICES, HEADS, MODES, PRECISIONS, check_choice
+from vggablate.run.schema import DEVICES, HEADS, MODES, PRECISIONS, check_choice, schedule_name
 
 METRICS = ("params", "macs", "latency", "memory", "accuracy")
 # Asked for by name only (not in the default "all"): the per-layer profile, one row per layer.
@@ -38,6 +38,12 @@ class SweepConfig:
     dataset: str = "digits"  # a bare config's; a run's default is the catalog's, via device_defaults
     epochs: float | None = None  # None: the trainer's default for the data set and device
     seeds: int = 1
+    # Recipe overrides (`bench train`'s flags); None: the trainer's default for the data set and device.
+    steps: int | None = None  # budget in optimizer steps, overriding epochs
+    train_batch_size: int | None = None
+    lr: float | None = None
+    schedule: str | None = None
+    target_top1: float | None = None  # report the training time to reach this test top-1 (percent)
     widths: tuple[float, ...] = ()  # empty: each arch's own width (and the trainer's default)
     head: str | None = None  # None: each arch's own head (gap for small training inputs)
     batch_norm: bool | None = None  # None: each arch's own; True/False: BatchNorm after every conv or none
@@ -67,8 +73,10 @@ _TUPLE_FIELDS = {"archs": str, "metrics": str, "batch_sizes": int, "precisions":
                  "widths": float, "arch_files": str}  # fmt: skip
 # Every other field's TOML type, checked strictly: "yes" is no boolean, "8" no integer, nan no number.
 _SCALAR_FIELDS = {"device": str, "input_size": int, "channels_last": bool, "compile": bool, "dataset": str,
-                  "epochs": float, "seeds": int, "head": str, "batch_norm": bool, "num_classes": int, "data_dir": str,
-                  "download": bool, "timeout_s": float, "latency_budget_s": float, "name": str}  # fmt: skip
+                  "epochs": float, "seeds": int, "steps": int, "train_batch_size": int, "lr": float,
+                  "schedule": str, "target_top1": float, "head": str, "batch_norm": bool, "num_classes": int,
+                  "data_dir": str, "download": bool, "timeout_s": float, "latency_budget_s": float,
+                  "name": str}  # fmt: skip
 _TYPE_WORDS = {str: "a string", int: "a whole number", float: "a finite number", bool: "a boolean (true or false)"}
 _LIST_WORDS = {str: "strings", int: "whole numbers", float: "finite numbers"}
 # TOML keys accepted as aliases of the plural fields (a single value or a list).
@@ -137,6 +145,7 @@ def validate_config(cfg: SweepConfig) -> SweepConfig:
         raise UsageError(f"epochs must be > 0, got {cfg.epochs}")
     if cfg.epochs is not None:
         check_number(cfg.epochs, "epochs", maximum=MAX_EPOCHS)
+    _check_recipe(cfg)
     if any(not (w > 0) for w in cfg.widths):
         raise UsageError(f"width must be > 0, got {list(cfg.widths)}")
     for w in cfg.widths:
@@ -150,6 +159,19 @@ def validate_config(cfg: SweepConfig) -> SweepConfig:
     check_number(cfg.timeout_s, "timeout_s", maximum=MAX_SECONDS)
     check_number(cfg.latency_budget_s, "latency_budget_s", maximum=MAX_SECONDS)
     return cfg
+
+
+def _check_recipe(cfg: SweepConfig) -> None:
+    """Check the recipe overrides that are given."""
+    for what in ("steps", "train_batch_size"):
+        if getattr(cfg, what) is not None:
+            check_number(getattr(cfg, what), what, integer=True, minimum=1, maximum=MAX_INT, exclusive_min=False)
+    if cfg.lr is not None:
+        check_number(cfg.lr, "lr", maximum=MAX_FLOAT)
+    if cfg.target_top1 is not None:
+        check_number(cfg.target_top1, "target_top1", maximum=100, exclusive_min=False)
+    if cfg.schedule is not None:
+        schedule_name(cfg.schedule)
 
 
 def check_name(name: str) -> str:

@@ -24,7 +24,7 @@ PROGRESS_ENV = "VGGABLATE_TRIAL_PROGRESS"
 # Spec fields that are not settings: renaming a description must not change a trial's id.
 _SPEC_NOT_SETTINGS = ("name", "cfg", "description", "tags")
 # Trial fields that say where or how, not what is measured: they leave the trial_id (and resume) alone.
-_NOT_SETTINGS = ("data_dir", "download")
+_NOT_SETTINGS = ("data_dir", "download", "planned_as")
 # TrainConfig fields added after trial ids were first made, with their defaults (see trial_settings).
 _LATER_RECIPE_FIELDS = {"bn_twin": False, "curve_test_images": None, "evals_per_epoch": 1}
 
@@ -51,10 +51,22 @@ class Trial:
     train: TrainConfig | None = None  # accuracy: the training recipe
     data_dir: str | None = None  # accuracy: where the data set is cached; where, not what: not in trial_id
     download: bool = True  # accuracy: fetch a missing data set (False: fail); how, not what: not in trial_id
+    # accuracy: the trial as planned, before fit_trial (vggablate.training.recipe) fitted it to its data
+    # and device; trial_id hashes that one (see trial_settings). None: not fitted.
+    planned_as: Trial | None = None
 
 
 def trial_settings(trial: Trial) -> dict:
-    """Return every setting of a trial as a flat JSON-able dict (what trial_id hashes)."""
+    """Return every setting of a trial as a flat JSON-able dict (what trial_id hashes).
+
+    A fitted accuracy trial is hashed as planned (``planned_as``): its fitted columns (classes,
+    channels, head, width, input size, batch size, precision, layout, the data set's canonical name)
+    follow from the planned settings and the device's fast paths. Hashing them instead would change
+    every accuracy trial id made before fitting moved to planning (old folders would stop resuming),
+    and would make an id depend on the CPU planning it (bf16 and channels_last are decided from it).
+    """
+    if trial.planned_as is not None:
+        return trial_settings(trial.planned_as)
     spec = {f.name: getattr(trial.spec, f.name) for f in fields(ArchSpec) if f.name not in _SPEC_NOT_SETTINGS}
     own = {f.name: getattr(trial, f.name) for f in fields(Trial) if f.name not in ("spec", "train", *_NOT_SETTINGS)}
     train = dataclasses.asdict(trial.train) if dataclasses.is_dataclass(trial.train) else trial.train

@@ -1,4 +1,6 @@
-"""Training recipes: TrainConfig and the default recipe per data set and device. Never imports torch.
+"""Training recipes: TrainConfig, the default recipe per data set and device, fitting to the data. No torch.
+
+fit_trial fits an accuracy trial's spec and settings to its data set and device when it is planned.
 
 The recipe is part of a trial's identity (trial_id hashes it), so planning a sweep, resuming it and
 reading its rows need it without the trainer (vggablate.training.trainer) or torch. Which fast paths a recipe
@@ -9,14 +11,22 @@ runs with on a device (effective_config) is decided from the hardware at run tim
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
+from vggablate.arch.spec import ArchSpec, validate
 from vggablate.data.catalog import check_dataset
 from vggablate.training.fastpaths import fast_paths
+from vggablate.words import plural
+
+if TYPE_CHECKING:
+    from vggablate.run.trial import Trial
 
 # The CPU recipes' narrowing threshold: every registered arch's widest conv has 496-564 channels.
 NARROW_FROM = 256
 CLUTTER_EPOCHS = 8.0  # the CPU clutter recipe: vgg16 reached 37% at 6 epochs, 67-73% at 8 (docs/benchmarks.md)
+SMALL_INPUT = 64  # below 64 px VGG's five pools leave a 1x1 map: the imagenet head would copy it 49 times
+STANDARD_INPUT = 224
 
 
 @dataclass(frozen=True)
@@ -133,3 +143,61 @@ def effective_config(cfg: TrainConfig, device: str) -> TrainConfig:
     """Return the recipe as it runs on the device: channels_last and bf16 where its hardware has them."""
     paths = fast_paths(cfg.channels_last, cfg.bf16, device)
     return replace(cfg, channels_last=paths.channels_last, bf16=paths.bf16)
+
+
+def prepare_spec(spec: ArchSpec, data: Any, cfg: TrainConfig) -> ArchSpec:
+    """Fit a spec to the data (classes, channels) and the recipe (width, small-input head)."""
+    head = cfg.head or ("gap" if data.input_size < SMALL_INPUT else spec.head)
+    width = cfg.width if narrows(spec, cfg) else spec.width
+    bn = spec.batch_norm or cfg.bn_twin
+    fitted = replace(spec, num_classes=data.num_classes, in_channels=data.in_channels, head=head, width=width,
+                     batch_norm=bn)  # fmt: skip
+    return validate(fitted, data.input_size)
+
+
+def narrows(spec: ArchSpec, cfg: TrainConfig) -> bool:
+    """Say whether the recipe's width applies to the spec (always, unless it is narrower than narrow_from)."""
+    if cfg.width is None:
+        return False
+    return cfg.narrow_from is None or widest_conv(spec) >= cfg.narrow_from
+
+
+def widest_conv(spec: ArchSpec) -> int:
+    """Return the most output channels of any conv of the spec at its own width."""
+    return max((layer.channels for layer in spec.channels() if layer.kind == "conv"), default=0)
+
+
+def fit_trial(trial: Trial) -> Trial:
+    """Return an accuracy trial fitted to its data and device: the settings its row shows, as it will train.
+
+    The spec gets the data set's classes and channels and the recipe's head and width; the trial the
+    data's input size and canonical name, the recipe's batch size, and the precision and layout the
+    device trains with (effective_config). ``planned_as`` keeps the trial as planned: trial_id hashes
+    that one (vggablate.run.trial). Other kinds, and a trial already fitted, come back unchanged.
+    """
+    if trial.kind != "accuracy" or trial.planned_as is not None:
+        return trial
+    entry = check_dataset(trial.dataset)
+    facts = entry.facts(trial.dataset)
+    recipe = trial.train if trial.train is not None else default_train_config(trial.dataset, trial.device)
+    shape = SimpleNamespace(num_classes=facts.classes, in_channels=facts.channels, input_size=facts.input_size)
+    paths = effective_config(recipe, trial.device)
+    cuda = trial.device == "cuda"  # the trainer turns cuDNN's autotuning on for CUDA
+    return replace(trial, spec=prepare_spec(trial.spec, shape, recipe), input_size=facts.input_size,
+                   precision="bf16" if paths.bf16 else "fp32", channels_last=paths.channels_last, compile=False,
+                   cudnn_benchmark=cuda, mode="train", batch_size=recipe.batch_size,
+                   dataset=entry.parse(trial.dataset), train=recipe, planned_as=trial)  # fmt: skip
+
+
+def departures(spec: ArchSpec, input_size: int) -> list[str]:
+    """List how a trained spec differs from its arch's standard (torchvision) form."""
+    out = []
+    if spec.head != "imagenet":
+        out.append(f"head {spec.head} (standard imagenet)")
+    if spec.width != 1.0:
+        out.append(f"width {spec.width:g} (standard 1)")
+    if input_size != STANDARD_INPUT:
+        out.append(f"input {input_size}x{input_size} (standard {STANDARD_INPUT}x{STANDARD_INPUT})")
+    if spec.num_classes != 1000:
+        out.append(f"{plural(spec.num_classes, 'class', 'classes')} (standard 1000)")
+    return out

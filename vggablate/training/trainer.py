@@ -1,4 +1,4 @@
-"""Short-run training: train_and_evaluate, run_row and accuracy_row (the recipes: vggablate.training.recipe).
+"""Short-run training: train_and_evaluate and run_row (the recipes and fitting: vggablate.training.recipe).
 
 SGD with Nesterov momentum, label smoothing and a warm-up + linear or cosine decay.
 In-memory data sets train from the device (vggablate.data.DeviceLoader), so a step does no
@@ -20,22 +20,19 @@ from torch import nn
 
 from vggablate.arch.analysis import analyse
 from vggablate.arch.model import build_model
-from vggablate.arch.spec import ArchSpec, validate
+from vggablate.arch.spec import ArchSpec
 from vggablate.checks.memory import check_training_fits
 from vggablate.claims.convergence import climb
-from vggablate.data import DeviceLoader, StreamLoader, TensorData, load_dataset
+from vggablate.data import DeviceLoader, StreamLoader, TensorData
 from vggablate.errors import UsageError
 from vggablate.measure.latency import precision_flags
-from vggablate.run.schema import resolve_device, schedule_name, setting_columns
+from vggablate.run.schema import schedule_name
 from vggablate.training.evaluate import evaluate_model
 from vggablate.training.recipe import (
     TrainConfig,
     effective_config,
 )
 from vggablate.words import plural
-
-SMALL_INPUT = 64  # below 64 px VGG's five pools leave a 1x1 map: the imagenet head would copy it 49 times
-STANDARD_INPUT = 224
 
 
 @dataclass(frozen=True)
@@ -62,42 +59,6 @@ class TrainResult:
     # Test top-1 gained over the last quarter of the epochs, on the curve's test images (points;
     # None with fewer than two curve points): is the net still improving? (vggablate.claims.convergence)
     top1_climb: float | None = None
-
-
-def prepare_spec(spec: ArchSpec, data: Any, cfg: TrainConfig) -> ArchSpec:
-    """Fit a spec to the data (classes, channels) and the recipe (width, small-input head)."""
-    head = cfg.head or ("gap" if data.input_size < SMALL_INPUT else spec.head)
-    width = cfg.width if narrows(spec, cfg) else spec.width
-    bn = spec.batch_norm or cfg.bn_twin
-    fitted = replace(spec, num_classes=data.num_classes, in_channels=data.in_channels, head=head, width=width,
-                     batch_norm=bn)  # fmt: skip
-    return validate(fitted, data.input_size)
-
-
-def narrows(spec: ArchSpec, cfg: TrainConfig) -> bool:
-    """Say whether the recipe's width applies to the spec (always, unless it is narrower than narrow_from)."""
-    if cfg.width is None:
-        return False
-    return cfg.narrow_from is None or widest_conv(spec) >= cfg.narrow_from
-
-
-def widest_conv(spec: ArchSpec) -> int:
-    """Return the most output channels of any conv of the spec at its own width."""
-    return max((layer.channels for layer in spec.channels() if layer.kind == "conv"), default=0)
-
-
-def departures(spec: ArchSpec, input_size: int) -> list[str]:
-    """List how a trained spec differs from its arch's standard (torchvision) form."""
-    out = []
-    if spec.head != "imagenet":
-        out.append(f"head {spec.head} (standard imagenet)")
-    if spec.width != 1.0:
-        out.append(f"width {spec.width:g} (standard 1)")
-    if input_size != STANDARD_INPUT:
-        out.append(f"input {input_size}x{input_size} (standard {STANDARD_INPUT}x{STANDARD_INPUT})")
-    if spec.num_classes != 1000:
-        out.append(f"{plural(spec.num_classes, 'class', 'classes')} (standard 1000)")
-    return out
 
 
 def seed_everything(seed: int) -> None:
@@ -243,31 +204,16 @@ def _epochs(loader: Any) -> Any:
         yield from loader
 
 
-def run_row(spec: ArchSpec, data: Any, cfg: TrainConfig, device: str, seed: int, progress: bool = False) -> dict:
-    """Fit the spec to the data and recipe, train once; return the row's settings (as trained) and figures."""
-    fitted = prepare_spec(spec, data, cfg)
-    check_training_fits(fitted, data.input_size, cfg, device)  # refused from shapes, before allocating
-    totals = analyse(fitted, data.input_size)
-    t0 = time.perf_counter()
-    result = train_and_evaluate(fitted, data, cfg, device, seed, progress)
-    cuda, paths = device.startswith("cuda"), effective_config(cfg, device)
-    run = {
-        "input_size": data.input_size,
-        "device": "cuda" if cuda else "cpu",
-        "precision": "bf16" if paths.bf16 else "fp32",
-        "channels_last": paths.channels_last,  # as run: on a CPU, what its kernels have (vggablate.training.fastpaths)
-        "compile": False,
-        "cudnn_benchmark": cuda,  # train_and_evaluate turns cuDNN's autotuning on for CUDA
-        "mode": "train",
-        "batch_size": cfg.batch_size,
-        "seed": seed,
-        "dataset": data.name,
-    }
+def run_row(
+    spec: ArchSpec, data: Any, cfg: TrainConfig, device: str, seed: int, progress: bool = False, bn_twin: bool = False
+) -> dict:
+    """Train the fitted spec once; return the row's figures (the settings are its trial's: recipe.fit_trial)."""
+    check_training_fits(spec, data.input_size, cfg, device)  # refused from shapes, before allocating
+    totals = analyse(spec, data.input_size)
+    result = train_and_evaluate(spec, data, cfg, device, seed, progress)
     return {
-        **setting_columns("accuracy", fitted, run),
-        "duration_s": time.perf_counter() - t0,
         "narrow_from": cfg.narrow_from,
-        "bn_twin": fitted.batch_norm and not spec.batch_norm,  # BatchNorm added by the recipe (bn_twin)
+        "bn_twin": bn_twin,  # BatchNorm added by the recipe (TrainConfig.bn_twin) to a plain arch
         # The trained model's own size (analytic, exact: tests check it against fvcore), so that
         # accuracy can be plotted against the compute of the network that earned it.
         "params": totals.params,
@@ -275,19 +221,3 @@ def run_row(spec: ArchSpec, data: Any, cfg: TrainConfig, device: str, seed: int,
         "flops": 2 * totals.macs,
         **asdict(result),
     }
-
-
-def accuracy_row(
-    spec: ArchSpec,
-    dataset_name: str,
-    cfg: TrainConfig,
-    device: str,
-    seed: int,
-    data_dir: str | None = None,
-    download: bool = False,
-    progress: bool = False,
-) -> dict:
-    """Load the data set and return one run's row (for isolated sweep workers)."""
-    device = resolve_device(device)
-    data = load_dataset(dataset_name, data_dir, download=download, device=device)
-    return run_row(spec, data, cfg, device, seed, progress=progress)
