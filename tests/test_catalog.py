@@ -59,3 +59,12 @@ def test_the_header_says_where_files_come_from(tmp_path, monkeypatch):
     assert catalog.source_phrase("cifar100", str(tmp_path), True) == "to be downloaded"
     assert catalog.default_dataset("cuda", str(tmp_path)) == "cifar10"
     assert catalog.default_dataset("cuda", str(tmp_path / "none")) == "digits"
+
+
+@pytest.mark.parametrize("classes, count", [(("cat", "dog"), 2), (("0", "207"), 208)])
+def test_image_folder_facts_count_the_classes_the_loader_maps(tmp_path, classes, count):
+    from test_data import write_image_folder
+
+    name = f"imagefolder:{write_image_folder(tmp_path / 'folder', classes=classes, per_class=1)}"
+    facts = get_dataset(name).facts(name)
+    assert facts.classes == load_dataset(name, workers=0).num_classes == count  # known when trials are planned

@@ -1,6 +1,7 @@
 """The row schema and the valid settings: the one definition that producers, checks and messages read.
 
-Every producer of rows (``trial.identity``, ``train.run_row``, ``bench train``, ``regress/``)
+Every producer of rows (``execute.identity``, which `bench run`, `bench train` and `bench claims` share, and
+``regress/``)
 builds its identity and settings columns with :func:`identity_columns` or :func:`setting_columns`,
 so a new setting is one edit here. Never imports torch at module level (light commands read it).
 """
