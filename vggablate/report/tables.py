@@ -276,8 +276,8 @@ def errors_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _error_setting(row: pd.Series) -> str:
-    # A failed training trial's input_size and batch_size are the sweep's latency defaults, not its
-    # recipe's (the trainer fits them to the data set): name the data set instead of a wrong size.
+    # In folders journaled before accuracy trials were fitted when planned, a failed training trial's
+    # input_size and batch_size are the sweep's latency defaults, not its recipe's: name the data set.
     if row.get("kind") != "accuracy":
         return run_label(row)
     label = " ".join(str(row[k]) for k in ("device", "precision") if isinstance(row.get(k), str))

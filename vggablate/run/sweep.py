@@ -80,17 +80,9 @@ def plan_trials(cfg: SweepConfig, specs: list[ArchSpec]) -> list[Trial]:
         if "accuracy" in cfg.metrics:
             recipe = train_config(cfg)
             for seed in range(cfg.seeds):
-                planned = Trial(
-                    spec=spec,
-                    kind="accuracy",
-                    seed=seed,
-                    dataset=cfg.dataset,
-                    train=recipe,
-                    data_dir=cfg.data_dir,
-                    download=cfg.download,
-                    device=cfg.device,
-                    mode="train",
-                )
+                planned = Trial(spec=spec, kind="accuracy", seed=seed, dataset=cfg.dataset, train=recipe,
+                                data_dir=cfg.data_dir, download=cfg.download, device=cfg.device,
+                                mode="train")  # fmt: skip
                 trials.append(fit_trial(planned))
     return trials
 
