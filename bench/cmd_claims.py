@@ -7,6 +7,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.claims_stable import is_search_folder
 from bench.common import check_parent_folder, epochs_type, number_type, positive_float, seeds_type
@@ -14,6 +15,9 @@ from vggablate.checks.outputs import JOURNAL
 
 BUDGET_NAMES = ("smoke", "cpu", "fashion", "cifar")  # vggablate.claims.budgets.BUDGETS (a test checks they agree)
 minutes_type = number_type(maximum=7 * 24 * 60)  # a cap on training time: > 0, at most a week
+
+if TYPE_CHECKING:
+    from vggablate.claims.budgets import Judged
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -113,7 +117,7 @@ def main(args: argparse.Namespace) -> int:
         return 130
     if not args.quiet:
         print(f"  trained in {(time.perf_counter() - start) / 60:.1f} min", file=sys.stderr)
-    status = report_claims(plan.folder.path, label, args.quiet, plan.cfg.device if args.kernels else None)
+    status, _ = report_claims(plan.folder.path, label, args.quiet, plan.cfg.device if args.kernels else None)
     # The verdicts are written either way; failed training runs still make the command fail.
     status = status or report_failures(plan, "claims --resume {path} --retry-errors")
     if not status and not _judged(plan.folder.path):  # e.g. every net out of memory: no claim had data
@@ -168,8 +172,8 @@ def _until_stable(args: argparse.Namespace) -> int:
     return run_search(new_search(args.out, search), search, args.quiet)
 
 
-def report_claims(run_dir, label: str, quiet: bool, kernels_device: str | None = None) -> int:
-    """Write claims.md and the claim plots, then the run's reports with the claims section."""
+def report_claims(run_dir, label: str, quiet: bool, kernels_device: str | None = None) -> tuple[int, Judged]:
+    """Write claims.md and the claim plots, then the run's reports; return the exit code and the judgement."""
     from bench.common import finish
     from vggablate.claims.budgets import write_claims
     from vggablate.claims.paper import ACCURACY_CLAIM_IDS
@@ -179,21 +183,17 @@ def report_claims(run_dir, label: str, quiet: bool, kernels_device: str | None =
         from vggablate.claims.kernels import default_config, judge_kernel_claim
 
         extra = judge_kernel_claim(default_config(kernels_device))
-    section, rows = write_claims(run_dir, label, extra)
+    section, rows, judged = write_claims(run_dir, label, extra)
     if not quiet:
         for r in rows:
             if r.claim != "static":
                 print(f"  {r.verdict:>28}  {r.title}", file=sys.stderr)
             if r.claim in ACCURACY_CLAIM_IDS:  # the effect, its CI and the seeds per side; what would resolve it
                 print(f"{'':32}{r.measured}" + (f"\n{'':32}{r.note}" if r.verdict != "holds" else ""), file=sys.stderr)
-    if not quiet:
-        from vggablate.claims.budgets import judge_run, settle_advice
-
-        advice = settle_advice(run_dir, judge_run(run_dir, label)[1])
-        if advice:
-            print(f"  {advice}", file=sys.stderr)
+    if not quiet and judged.advice:
+        print(f"  {judged.advice}", file=sys.stderr)
     print(f"claims: {run_dir / 'claims.md'}")
-    return finish(run_dir, quiet=True, sections=(section,))
+    return finish(run_dir, quiet=True, sections=(section,)), judged
 
 
 def _changes(overrides: dict) -> bool:
