@@ -175,7 +175,7 @@ def add_setting_options(parser: argparse.ArgumentParser, batch_example: str = "1
 def setting_trial(args: argparse.Namespace, kind: str = "counts", **extra: object) -> object:
     """Resolve the arch and build the checked base Trial of `bench measure` / `bench profile` from their flags."""
     from vggablate import resolve_spec
-    from vggablate.run.schema import resolve_device
+    from vggablate.run.device import resolve_device
     from vggablate.run.trial import Trial, check_trial
 
     load_arch_files(args)
