@@ -18,3 +18,11 @@ def check_choice(what: str, value: object, allowed: Iterable[str]) -> None:
     allowed = tuple(allowed)
     if value not in allowed:
         raise UsageError(f"unknown {what} {value!r}; choose from {', '.join(allowed)}")
+
+
+def check_choices(what: str, values: Iterable[str], allowed: Iterable[str], empty: str = "(none)") -> None:
+    """Raise UsageError 'unknown WHAT a, b; choose from ...' unless there are values and each is allowed."""
+    values, allowed = tuple(values), tuple(allowed)
+    bad = [v for v in values if v not in allowed]
+    if bad or not values:
+        raise UsageError(f"unknown {what} {', '.join(bad) or empty}; choose from {', '.join(allowed)}")

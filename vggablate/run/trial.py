@@ -18,7 +18,7 @@ from vggablate.arch.spec import ArchSpec, validate
 from vggablate.checks.choices import check_choice
 from vggablate.errors import UsageError
 from vggablate.run.device import resolve_device
-from vggablate.run.schema import DEVICES, KINDS, MODES, PRECISIONS, SETTING_KEYS, identity_columns, run_columns
+from vggablate.run.schema import DEVICES, KINDS, MODES, PRECISIONS, identity_columns, run_columns
 
 if TYPE_CHECKING:
     from vggablate.training.recipe import TrainConfig
@@ -87,15 +87,10 @@ def identity(
     return identity_columns(trial_id(trial), trial.kind, trial.spec, run, duration_s, timestamp, error, error_type)
 
 
-def setting_defaults() -> dict[str, object]:
-    """Return the default of each setting column that has one: a Trial's field default, or its ArchSpec's."""
-    fields_ = [*fields(ArchSpec), *fields(Trial)]
-    return {f.name: f.default for f in fields_ if f.name in SETTING_KEYS and f.default is not MISSING}
-
-
 def non_defaults(setting: Mapping[str, object], keys: Iterable[str]) -> list[str]:
     """Name, for a label, the keys whose value is not the default: 'name' for a flag that is on, else 'name=value'."""
-    defaults, out = setting_defaults(), []
+    defaults = {f.name: f.default for f in (*fields(ArchSpec), *fields(Trial)) if f.default is not MISSING}
+    out = []
     for key in keys:
         value = setting.get(key)
         if value is None or (isinstance(value, float) and math.isnan(value)) or value == defaults.get(key, value):
