@@ -144,11 +144,11 @@ def main(args: argparse.Namespace) -> int:
     from vggablate.data import load_dataset
     from vggablate.data.catalog import default_dataset, source_phrase
     from vggablate.measure.env import collect_env
-    from vggablate.run.execute import identity
+    from vggablate.run.device import resolve_device
     from vggablate.run.records import Journal
-    from vggablate.run.schema import resolve_device, utc_timestamp
     from vggablate.run.sweep import new_run_folder
-    from vggablate.run.trial import Trial
+    from vggablate.run.timestamps import utc_timestamp
+    from vggablate.run.trial import Trial, identity
     from vggablate.training.trainer import departures, prepare_spec, run_row
 
     check_parent_folder(args.out)  # before any work: a file, or an existing run folder, is refused
@@ -177,7 +177,7 @@ def main(args: argparse.Namespace) -> int:
         )
         for seed in range(args.seeds):
             # The Trial `bench run` makes of this training run: the same trial id and the same columns
-            # (trial.identity, then the settings as trained), so the rows can be compared.
+            # (run.trial.identity, then the settings as trained), so the rows can be compared.
             trial = Trial(spec, kind="accuracy", device=device, seed=seed, dataset=dataset, train=cfg, mode="train")
             stamp = utc_timestamp()
             row = run_row(spec, data, cfg, device, seed, progress=not args.no_progress)

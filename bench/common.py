@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from vggablate.checks.choices import check_choices
 from vggablate.checks.numbers import (
     MAX_EPOCHS,
     MAX_FLOAT,
@@ -113,9 +114,7 @@ def int_list(text: str, what: str = "value", minimum: int = 1) -> tuple[int, ...
 def choice_list(text: str, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
     """Parse 'a,b' into names that must each be one of ``allowed``."""
     values = tuple(split_list(text, what))
-    bad = [v for v in values if v not in allowed]
-    if bad or not values:
-        raise UsageError(f"unknown {what} {', '.join(bad) or repr(text)}; choose from {', '.join(allowed)}")
+    check_choices(what, values, allowed, empty=repr(text))
     return values
 
 
@@ -175,7 +174,7 @@ def add_setting_options(parser: argparse.ArgumentParser, batch_example: str = "1
 def setting_trial(args: argparse.Namespace, kind: str = "counts", **extra: object) -> object:
     """Resolve the arch and build the checked base Trial of `bench measure` / `bench profile` from their flags."""
     from vggablate import resolve_spec
-    from vggablate.run.schema import resolve_device
+    from vggablate.run.device import resolve_device
     from vggablate.run.trial import Trial, check_trial
 
     load_arch_files(args)

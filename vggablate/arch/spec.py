@@ -17,8 +17,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from vggablate.checks.choices import check_choice
 from vggablate.errors import UsageError
-from vggablate.run.schema import HEADS, check_choice
+from vggablate.run.schema import HEADS
 
 # torchvision's classifier: 512 x 7 x 7 -> 4096 -> 4096 -> classes.
 IMAGENET_POOL = 7

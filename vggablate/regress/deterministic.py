@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from vggablate.regress.baseline import COUNT_FIELDS, Baseline, from_rows
+from vggablate.regress.baseline import COUNT_FIELDS, SETTING_FIELDS, Baseline, from_rows
+from vggablate.run.schema import NOT_ANALYTIC
 
 # fvcore counts the built network: a handful of archs that cover every layer type (BN, LRN,
 # 1x1 convs, large kernels, compute-matched widths), at CIFAR size so tracing stays fast.
@@ -20,8 +21,8 @@ FVCORE_SIZE = 32
 STANDARD_ARCHS = tuple(f"vgg{d}{bn}" for d in (11, 13, 16, 19) for bn in ("", "_bn"))
 STANDARD_SIZE = 224
 MEMORY_SETTINGS = (("infer", 1), ("infer", 32), ("train", 1), ("train", 32))
-# The analytic estimate depends on how the model runs, not on where: no device, no channels_last.
-MEMORY_FIELDS = (*COUNT_FIELDS, "mode", "batch_size", "precision")
+# The analytic estimate depends on how the model runs (mode, batch size, precision), not on where.
+MEMORY_FIELDS = tuple(k for k in SETTING_FIELDS if k not in NOT_ANALYTIC)
 
 
 def deterministic_rows() -> list[dict]:
@@ -45,8 +46,7 @@ def deterministic_baseline() -> Baseline:
 
 def _identity(spec, size: int, kind: str, fields: tuple[str, ...] = COUNT_FIELDS, **run: object) -> dict:
     """Return the schema's identity columns of a trial of this setting, only those the gate keys on."""
-    from vggablate.run.execute import identity
-    from vggablate.run.trial import Trial
+    from vggablate.run.trial import Trial, identity
 
     row = identity(Trial(spec, kind=kind, input_size=size, **run), timestamp="", duration_s=0.0)
     return {k: row[k] for k in fields}

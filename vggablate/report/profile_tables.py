@@ -6,8 +6,8 @@ import pandas as pd
 
 from vggablate.report.fmt import fmt, fmt_sig, num
 from vggablate.report.tables import ok_rows
+from vggablate.run.schema import SETTING_KEYS
 
-SETTING_KEYS = ("arch", "input_size", "device", "precision", "channels_last", "mode", "batch_size")
 PROFILE_NOTE = (
     "sum = the per-layer medians added up (train: with the loss and optimizer pseudo-layers); whole = the "
     "harness's whole-model median (measure_latency, no hooks), same process; agreement = sum / whole - 1. "

@@ -11,6 +11,8 @@ import pandas as pd
 
 from vggablate.report.fmt import CLIPPED, DIFF_PP, beyond, clip, fmt, fmt_ci, fmt_keep, fmt_sig, num
 from vggablate.run.records import IDENTITY, SETTINGS
+from vggablate.run.schema import RUN_COLUMNS, UNLABELLED
+from vggablate.run.trial import non_defaults
 from vggablate.stats import mean_ci, welch_diff_ci
 
 # `vgg16_k5_cm_bn` is the large-kernel twin of `vgg16_bn`: same base, same `_bn` suffix.
@@ -61,7 +63,10 @@ def run_label(row: pd.Series) -> str:
     size = row.get("input_size")
     if num(size) and size != 224:
         label += f" @{int(size)}px"
-    return label
+    # Any other run setting that departs from the default trial (batch size is the tables' columns).
+    spelled = ("device", "precision", "mode", "channels_last", "compile", "input_size", "batch_size", *UNLABELLED)
+    extra = non_defaults(row, [k for k in RUN_COLUMNS if k not in spelled])
+    return " ".join([label, *extra]) if extra else label
 
 
 def with_setting(frame: pd.DataFrame) -> pd.DataFrame:

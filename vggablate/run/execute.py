@@ -20,12 +20,12 @@ from vggablate.measure.latency import LatencyConfig, measure_latency, thread_cou
 from vggablate.measure.memory import measure_memory
 from vggablate.measure.peaks import utilisation
 from vggablate.run.isolate import run_isolated
-from vggablate.run.schema import RUN_COLUMNS, identity_columns, utc_timestamp
+from vggablate.run.timestamps import utc_timestamp
 from vggablate.run.trial import (
     PROGRESS_ENV,
     Trial,
     check_trial,
-    trial_id,
+    identity,
 )
 
 
@@ -82,14 +82,6 @@ def decay_batch_step(batch_size: int, num_intra_steps: int = 2) -> int:
     base = int(2 ** (math.log(batch_size - 1) // math.log(2)))
     step = max(base // num_intra_steps, 1)
     return base + ((batch_size - base - 1) // step) * step
-
-
-def identity(
-    trial: Trial, timestamp: str, duration_s: float, error: str | None = None, error_type: str | None = None
-) -> dict:
-    """Return the identity and settings columns of a trial's rows (schema.identity_columns)."""
-    run = {k: getattr(trial, k) for k in RUN_COLUMNS}
-    return identity_columns(trial_id(trial), trial.kind, trial.spec, run, duration_s, timestamp, error, error_type)
 
 
 def error_row(trial: Trial, error: str, error_type: str, duration_s: float, timestamp: str | None = None) -> dict:

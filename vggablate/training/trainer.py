@@ -26,7 +26,8 @@ from vggablate.claims.convergence import climb
 from vggablate.data import DeviceLoader, StreamLoader, TensorData, load_dataset
 from vggablate.errors import UsageError
 from vggablate.measure.latency import precision_flags
-from vggablate.run.schema import resolve_device, schedule_name, setting_columns
+from vggablate.run.device import resolve_device
+from vggablate.run.schema import schedule_name, spec_columns
 from vggablate.training.evaluate import evaluate_model
 from vggablate.training.recipe import (
     TrainConfig,
@@ -251,7 +252,9 @@ def run_row(spec: ArchSpec, data: Any, cfg: TrainConfig, device: str, seed: int,
     t0 = time.perf_counter()
     result = train_and_evaluate(fitted, data, cfg, device, seed, progress)
     cuda, paths = device.startswith("cuda"), effective_config(cfg, device)
-    run = {
+    # The run's columns as trained; the callers put the trial's identity first, so a RUN_COLUMN training
+    # does not decide (one added to the schema) keeps the trial's value.
+    as_trained = {
         "input_size": data.input_size,
         "device": "cuda" if cuda else "cpu",
         "precision": "bf16" if paths.bf16 else "fp32",
@@ -264,7 +267,9 @@ def run_row(spec: ArchSpec, data: Any, cfg: TrainConfig, device: str, seed: int,
         "dataset": data.name,
     }
     return {
-        **setting_columns("accuracy", fitted, run),
+        "kind": "accuracy",
+        **spec_columns(fitted),
+        **as_trained,
         "duration_s": time.perf_counter() - t0,
         "narrow_from": cfg.narrow_from,
         "bn_twin": fitted.batch_norm and not spec.batch_norm,  # BatchNorm added by the recipe (bn_twin)
