@@ -265,6 +265,33 @@ def finish(run_dir: Path, quiet: bool, sections: tuple = ()) -> int:
     return 0
 
 
+def report_claims(run_dir, label: str, quiet: bool, kernels_device: str | None = None) -> int:
+    """Write claims.md and the claim plots, then the run's reports with the claims section."""
+    from vggablate.claims.budgets import write_claims
+    from vggablate.claims.paper import ACCURACY_CLAIM_IDS
+
+    extra = []
+    if kernels_device is not None:  # the beyond-the-paper claim, timed here (vggablate/claims/kernels.py)
+        from vggablate.claims.kernels import default_config, judge_kernel_claim
+
+        extra = judge_kernel_claim(default_config(kernels_device))
+    section, rows = write_claims(run_dir, label, extra)
+    if not quiet:
+        for r in rows:
+            if r.claim != "static":
+                print(f"  {r.verdict:>28}  {r.title}", file=sys.stderr)
+            if r.claim in ACCURACY_CLAIM_IDS:  # the effect, its CI and the seeds per side; what would resolve it
+                print(f"{'':32}{r.measured}" + (f"\n{'':32}{r.note}" if r.verdict != "holds" else ""), file=sys.stderr)
+    if not quiet:
+        from vggablate.claims.budgets import judge_run, settle_advice
+
+        advice = settle_advice(run_dir, judge_run(run_dir, label)[1])
+        if advice:
+            print(f"  {advice}", file=sys.stderr)
+    print(f"claims: {run_dir / 'claims.md'}")
+    return finish(run_dir, quiet=True, sections=(section,))
+
+
 def setting_title(trial: object) -> str:
     """Describe a trial's arch and setting on one line (the heading of `bench measure` and `bench profile`)."""
     s = trial.spec
