@@ -110,7 +110,7 @@ def _sub(epochs: float) -> str:
 
 def _run_budget(parent: Path, search: Search, epochs: float, quiet: bool, retry_errors: bool):
     """Run (or resume) one budget's folder; return (step, top-1 per seed per arch, failed) or None on Ctrl-C."""
-    from bench.cmd_claims import report_claims
+    from bench.common import report_claims
     from vggablate.claims.budgets import BUDGETS, budget_label, claims_config, judge_run, top1_by_arch
     from vggablate.claims.stability import BudgetStep, unconverged_parts
     from vggablate.measure.env import collect_env

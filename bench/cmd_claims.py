@@ -7,7 +7,6 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bench.claims_stable import is_search_folder
 from bench.common import check_parent_folder, epochs_type, number_type, positive_float, seeds_type
@@ -15,9 +14,6 @@ from vggablate.checks.outputs import JOURNAL
 
 BUDGET_NAMES = ("smoke", "cpu", "fashion", "cifar")  # vggablate.claims.budgets.BUDGETS (a test checks they agree)
 minutes_type = number_type(maximum=7 * 24 * 60)  # a cap on training time: > 0, at most a week
-
-if TYPE_CHECKING:
-    from vggablate.claims.budgets import Judged
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -59,7 +55,7 @@ def main(args: argparse.Namespace) -> int:
     """Run the claims' sweep (or resume it), then judge every claim and write the outputs."""
     import torch
 
-    from bench.common import choice_list, report_failures
+    from bench.common import choice_list, report_claims, report_failures
     from vggablate.claims.budgets import BUDGETS, budget_label, claims_config, default_budget
     from vggablate.claims.paper import ACCURACY_CLAIM_IDS
     from vggablate.errors import UsageError
@@ -170,30 +166,6 @@ def _until_stable(args: argparse.Namespace) -> int:
     if search.max_epochs < start:
         raise UsageError(f"--max-epochs {search.max_epochs:g} is below the starting {start:g} epochs")
     return run_search(new_search(args.out, search), search, args.quiet)
-
-
-def report_claims(run_dir, label: str, quiet: bool, kernels_device: str | None = None) -> tuple[int, Judged]:
-    """Write claims.md and the claim plots, then the run's reports; return the exit code and the judgement."""
-    from bench.common import finish
-    from vggablate.claims.budgets import write_claims
-    from vggablate.claims.paper import ACCURACY_CLAIM_IDS
-
-    extra = []
-    if kernels_device is not None:  # the beyond-the-paper claim, timed here (vggablate/claims/kernels.py)
-        from vggablate.claims.kernels import default_config, judge_kernel_claim
-
-        extra = judge_kernel_claim(default_config(kernels_device))
-    section, rows, judged = write_claims(run_dir, label, extra)
-    if not quiet:
-        for r in rows:
-            if r.claim != "static":
-                print(f"  {r.verdict:>28}  {r.title}", file=sys.stderr)
-            if r.claim in ACCURACY_CLAIM_IDS:  # the effect, its CI and the seeds per side; what would resolve it
-                print(f"{'':32}{r.measured}" + (f"\n{'':32}{r.note}" if r.verdict != "holds" else ""), file=sys.stderr)
-    if not quiet and judged.advice:
-        print(f"  {judged.advice}", file=sys.stderr)
-    print(f"claims: {run_dir / 'claims.md'}")
-    return finish(run_dir, quiet=True, sections=(section,)), judged
 
 
 def _changes(overrides: dict) -> bool:

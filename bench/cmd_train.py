@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 from dataclasses import asdict, replace
 from typing import TYPE_CHECKING
 
@@ -97,20 +96,19 @@ def recipe_line(cfg: TrainConfig, device: str) -> str:
 def _run_table(rows: list[dict]):
     import pandas as pd
 
-    def fmt(v, spec: str) -> str:
-        return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
+    from vggablate.report.fmt import fmt_as
 
     return pd.DataFrame(
         {
             "arch": r["arch"],
             "seed": r["seed"],
-            "top1 %": fmt(r["top1"], ".2f"),
-            "top5 %": fmt(r["top5"], ".2f"),
-            "train loss": fmt(r["train_loss"], ".3f"),
-            "epochs": fmt(r["epochs"], ".3g"),
-            "train s": fmt(r["train_time_s"], ".1f"),
-            "img/s": fmt(r["train_ips"], ".0f"),
-            "to target s": fmt(r["time_to_target_s"], ".1f"),
+            "top1 %": fmt_as(r["top1"], ".2f"),
+            "top5 %": fmt_as(r["top5"], ".2f"),
+            "train loss": fmt_as(r["train_loss"], ".3f"),
+            "epochs": fmt_as(r["epochs"], ".3g"),
+            "train s": fmt_as(r["train_time_s"], ".1f"),
+            "img/s": fmt_as(r["train_ips"], ".0f"),
+            "to target s": fmt_as(r["time_to_target_s"], ".1f"),
         }
         for r in rows
     )
@@ -187,5 +185,5 @@ def main(args: argparse.Namespace) -> int:
             print(f"  seed {seed}: top-1 {row['top1']:.2f}% in {row['train_time_s']:.1f} s", flush=True)
     print(_run_table(rows).to_string(index=False))
     print(summary_table(rows).to_string(index=False))
-    print(f"rows: {out / 'rows.jsonl'}")
+    print(f"rows: {journal.path}")
     return 0

@@ -28,6 +28,7 @@ from vggablate.errors import UsageError
 from vggablate.run.schema import DEVICE_CHOICES, HEADS, PRECISIONS
 
 if TYPE_CHECKING:
+    from vggablate.claims.budgets import Judged
     from vggablate.run.drive import Plan
 
 # The --dataset help of every command that trains: the catalog's names and per-device defaults.
@@ -262,6 +263,29 @@ def finish(run_dir: Path, quiet: bool, sections: tuple = ()) -> int:
         print(markdown_table(tables[0].frame) if tables else "(no results)")
     print(f"report: {run_dir / 'report.html'}")
     return 0
+
+
+def report_claims(run_dir, label: str, quiet: bool, kernels_device: str | None = None) -> tuple[int, Judged]:
+    """Write claims.md and the claim plots, then the run's reports; return the exit code and the judgement."""
+    from vggablate.claims.budgets import write_claims
+    from vggablate.claims.paper import ACCURACY_CLAIM_IDS
+
+    extra = []
+    if kernels_device is not None:  # the beyond-the-paper claim, timed here (vggablate/claims/kernels.py)
+        from vggablate.claims.kernels import default_config, judge_kernel_claim
+
+        extra = judge_kernel_claim(default_config(kernels_device))
+    section, rows, judged = write_claims(run_dir, label, extra)
+    if not quiet:
+        for r in rows:
+            if r.claim != "static":
+                print(f"  {r.verdict:>28}  {r.title}", file=sys.stderr)
+            if r.claim in ACCURACY_CLAIM_IDS:  # the effect, its CI and the seeds per side; what would resolve it
+                print(f"{'':32}{r.measured}" + (f"\n{'':32}{r.note}" if r.verdict != "holds" else ""), file=sys.stderr)
+    if not quiet and judged.advice:
+        print(f"  {judged.advice}", file=sys.stderr)
+    print(f"claims: {run_dir / 'claims.md'}")
+    return finish(run_dir, quiet=True, sections=(section,)), judged
 
 
 def setting_title(trial: object) -> str:

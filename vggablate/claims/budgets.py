@@ -130,13 +130,13 @@ def expected_seconds(trials: list, per_step_s: float, steps_per_run: int, overhe
 def time_one_step(recipe: object, dataset_size: int = 32) -> float:
     """Time vgg11's training step at the recipe's width and batch size, here, now (seconds)."""
     from vggablate.arch.factory import create_model
-    from vggablate.measure.latency import LatencyConfig, measure_latency
+    from vggablate.measure.latency import StepConfig, measure_latency
     from vggablate.training.recipe import effective_config
 
     model = create_model("vgg11", head="gap", num_classes=10, width=getattr(recipe, "width", None) or 1.0)
     paths = effective_config(recipe, "cpu")  # the layout and precision the trials will train with here
     # An estimate, not a measurement: one warm-up step and the median of three, whatever they cost.
-    cfg = LatencyConfig(mode="train", batch_size=recipe.batch_size, input_size=dataset_size, warmup=1,
+    cfg = StepConfig(mode="train", batch_size=recipe.batch_size, input_size=dataset_size, warmup=1,
                         min_samples=3, max_samples=3, budget_s=0.0, channels_last=paths.channels_last,
                         precision="bf16" if paths.bf16 else "fp32")  # fmt: skip
     return measure_latency(model, cfg).median_s
