@@ -110,13 +110,12 @@ def _sub(epochs: float) -> str:
 
 def _run_budget(parent: Path, search: Search, epochs: float, quiet: bool, retry_errors: bool):
     """Run (or resume) one budget's folder; return (step, top-1 per seed per arch, failed) or None on Ctrl-C."""
-    from bench.cmd_claims import report_claims
+    from bench.common import report_claims
     from vggablate.claims.budgets import BUDGETS, budget_label, claims_config, judge_run, top1_by_arch
     from vggablate.claims.stability import BudgetStep, unconverged_parts
     from vggablate.measure.env import collect_env
     from vggablate.run import drive as runner
     from vggablate.run import sweep
-    from vggablate.run.records import read_rows
 
     path = parent / _sub(epochs)
     if path.is_dir():
@@ -133,12 +132,14 @@ def _run_budget(parent: Path, search: Search, epochs: float, quiet: bool, retry_
     _say(f"  budget {epochs:g} epochs: {label}; {len(plan.todo)} of {len(plan.trials)} runs to do -> {path}", quiet)
     if not runner.execute(plan, quiet, command="claims", resume_dir=parent):
         return None
-    if plan.todo or not (path / "claims.md").is_file():  # a finished budget's reports are already written
-        report_claims(path, label, quiet=True)
-    acc_rows, comps, by_seed = judge_run(path, label)
-    rows = read_rows(plan.folder.journal)
+    if plan.todo or not (path / "claims.md").is_file():
+        judged = report_claims(path, label, quiet=True)[1]
+    else:  # a finished budget's reports are already written
+        judged = judge_run(path, label)
+    rows = judged.rows
     minutes = sum(float(r.get("train_time_s") or 0) for r in rows if r.get("kind") == "accuracy") / 60
-    step = BudgetStep(epochs, minutes, {r.claim: r.verdict for r in acc_rows}, unconverged_parts(comps), None)
+    step = BudgetStep(epochs, minutes, {r.claim: r.verdict for r in judged.claims},
+                      unconverged_parts(judged.comparisons), None)  # fmt: skip
     return step, top1_by_arch(rows), bool(runner.failures(plan))
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.cmd_compare import add_rule_options, latency_rule, report
 from bench.common import add_model_options, model_options, nonnegative_int, number_type, positive_int, threads_type
+from bench.comparison import add_rule_options, latency_rule, print_comparison
 from vggablate.run.schema import DEVICES, MODES
 
 
@@ -80,4 +80,4 @@ def main(args: argparse.Namespace) -> int:
         save(old, Path(args.save_dir) / "a.json")
         save(new, Path(args.save_dir) / "b.json")
     comparison = compare(old, new, CompareConfig(latency=rule, force=True))
-    return report(comparison, f"A={args.a}", f"B={args.b}", args.out)
+    return print_comparison(comparison, f"A={args.a}", f"B={args.b}", args.out)

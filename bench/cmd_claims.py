@@ -55,7 +55,7 @@ def main(args: argparse.Namespace) -> int:
     """Run the claims' sweep (or resume it), then judge every claim and write the outputs."""
     import torch
 
-    from bench.common import choice_list, report_failures
+    from bench.common import choice_list, report_claims, report_failures
     from vggablate.claims.budgets import BUDGETS, budget_label, claims_config, default_budget
     from vggablate.claims.paper import ACCURACY_CLAIM_IDS
     from vggablate.errors import UsageError
@@ -113,7 +113,7 @@ def main(args: argparse.Namespace) -> int:
         return 130
     if not args.quiet:
         print(f"  trained in {(time.perf_counter() - start) / 60:.1f} min", file=sys.stderr)
-    status = report_claims(plan.folder.path, label, args.quiet, plan.cfg.device if args.kernels else None)
+    status, _ = report_claims(plan.folder.path, label, args.quiet, plan.cfg.device if args.kernels else None)
     # The verdicts are written either way; failed training runs still make the command fail.
     status = status or report_failures(plan, "claims --resume {path} --retry-errors")
     if not status and not _judged(plan.folder.path):  # e.g. every net out of memory: no claim had data
@@ -166,34 +166,6 @@ def _until_stable(args: argparse.Namespace) -> int:
     if search.max_epochs < start:
         raise UsageError(f"--max-epochs {search.max_epochs:g} is below the starting {start:g} epochs")
     return run_search(new_search(args.out, search), search, args.quiet)
-
-
-def report_claims(run_dir, label: str, quiet: bool, kernels_device: str | None = None) -> int:
-    """Write claims.md and the claim plots, then the run's reports with the claims section."""
-    from bench.common import finish
-    from vggablate.claims.budgets import write_claims
-    from vggablate.claims.paper import ACCURACY_CLAIM_IDS
-
-    extra = []
-    if kernels_device is not None:  # the beyond-the-paper claim, timed here (vggablate/claims/kernels.py)
-        from vggablate.claims.kernels import default_config, judge_kernel_claim
-
-        extra = judge_kernel_claim(default_config(kernels_device))
-    section, rows = write_claims(run_dir, label, extra)
-    if not quiet:
-        for r in rows:
-            if r.claim != "static":
-                print(f"  {r.verdict:>28}  {r.title}", file=sys.stderr)
-            if r.claim in ACCURACY_CLAIM_IDS:  # the effect, its CI and the seeds per side; what would resolve it
-                print(f"{'':32}{r.measured}" + (f"\n{'':32}{r.note}" if r.verdict != "holds" else ""), file=sys.stderr)
-    if not quiet:
-        from vggablate.claims.budgets import judge_run, settle_advice
-
-        advice = settle_advice(run_dir, judge_run(run_dir, label)[1])
-        if advice:
-            print(f"  {advice}", file=sys.stderr)
-    print(f"claims: {run_dir / 'claims.md'}")
-    return finish(run_dir, quiet=True, sections=(section,))
 
 
 def _changes(overrides: dict) -> bool:

@@ -33,7 +33,7 @@ def main(args: argparse.Namespace) -> int:
     from vggablate.checks.memory import check_model_fits
     from vggablate.data import default_workers
     from vggablate.data.catalog import find_dataset, imagefolder_path
-    from vggablate.run.schema import resolve_device
+    from vggablate.run.device import resolve_device
     from vggablate.training.evaluate import evaluate_weights, published_accuracy
 
     load_arch_files(args)

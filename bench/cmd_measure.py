@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 
 from bench.common import (
     FP16_CPU_WARNING,
@@ -117,6 +116,8 @@ MEMORY_NOTE_CUDA = (
 
 
 def _count_lines(r: dict, metrics: tuple[str, ...]) -> list[str]:
+    from vggablate.report.fmt import fmt_si
+
     if r["error"]:
         return [f"counts: error ({r['error_type']}): {r['error']}"]
     lines = []
@@ -130,16 +131,19 @@ def _count_lines(r: dict, metrics: tuple[str, ...]) -> list[str]:
         ]
     if "macs" in metrics:
         lines += [
-            f"MACs         {_si(r['macs'])} (conv {_si(r['macs_conv'])}, classifier {_si(r['macs_classifier'])}); "
-            f"FLOPs {_si(r['flops'])}; 1 MAC = 1 multiply-add, FLOPs = 2 x MACs",
-            f"other ops    {_si(r['macs_other'])} MACs (BatchNorm, pooling, LRN; not in MACs)",
-            f"stage MACs   {', '.join(_si(v) for v in r['stage_macs'])}",
-            f"activations  {_si(r['activations'])} (conv and linear outputs, per image)",
+            f"MACs         {fmt_si(r['macs'])} (conv {fmt_si(r['macs_conv'])}, "
+            f"classifier {fmt_si(r['macs_classifier'])}); "
+            f"FLOPs {fmt_si(r['flops'])}; 1 MAC = 1 multiply-add, FLOPs = 2 x MACs",
+            f"other ops    {fmt_si(r['macs_other'])} MACs (BatchNorm, pooling, LRN; not in MACs)",
+            f"stage MACs   {', '.join(fmt_si(v) for v in r['stage_macs'])}",
+            f"activations  {fmt_si(r['activations'])} (conv and linear outputs, per image)",
         ]
     return lines
 
 
 def _latency_columns(r: dict) -> dict:
+    from vggablate.report.fmt import fmt_as
+
     head = {"mode": r["mode"], "batch": r["batch_size"]}
     if r["error"]:
         return {**head, "error": f"{r['error_type']}: {r['error']}"}
@@ -151,10 +155,10 @@ def _latency_columns(r: dict) -> dict:
         "n": r["latency_n"],
         "img/s": f"{r['throughput_ips']:.1f}",
         "GFLOP/s": f"{r['gflops_achieved']:.1f}",
-        "util vs gemm": _fraction(r["util_vs_measured_gemm"]),
-        "gemm TFLOP/s": _number(r["peak_tflops_measured"], ".3g"),
-        "MFU vs spec": _fraction(r["mfu_vs_spec"]),
-        "compile s": _number(r["compile_s"], ".1f"),
+        "util vs gemm": fmt_as(r["util_vs_measured_gemm"], ".1%"),
+        "gemm TFLOP/s": fmt_as(r["peak_tflops_measured"], ".3g"),
+        "MFU vs spec": fmt_as(r["mfu_vs_spec"], ".1%"),
+        "compile s": fmt_as(r["compile_s"], ".1f"),
         "threads": r["threads"],
     }
 
@@ -177,19 +181,3 @@ def _memory_columns(r: dict) -> dict:
 
 
 _PARTS = ("weights", "activations", "grads", "optimizer")  # the analytic estimate's terms, mem_analytic_<part>_mb
-
-
-def _si(value: float) -> str:
-    """Format a count with a G/M/k prefix, three decimals (vgg16: 15.470 G, torchvision's GMACs)."""
-    for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= scale:
-            return f"{value / scale:.3f} {prefix}"
-    return f"{value:g}"
-
-
-def _fraction(value: float | None) -> str:
-    return "-" if value is None or not math.isfinite(value) else f"{value:.1%}"
-
-
-def _number(value: float | None, fmt: str) -> str:
-    return "-" if value is None else format(value, fmt)

@@ -97,6 +97,7 @@ def main(args: argparse.Namespace) -> int:
 def _print_settings(rows: list[dict]) -> None:
     """Print each setting's per-layer table, its roofs and the sum-vs-whole agreement."""
     from vggablate.measure.env import load_average
+    from vggablate.report.fmt import fmt_as
     from vggablate.report.profile_tables import layer_detail, profile_settings
     from vggablate.run.records import to_frame
 
@@ -113,7 +114,8 @@ def _print_settings(rows: list[dict]) -> None:
         print(
             f"sum of per-layer medians {first['profile_sum_ms']:.3f} ms vs whole-model median "
             f"{first['profile_model_ms_p50']:.3f} ms (measure_latency, no hooks): {agree:+.1%} "
-            f"(1-min load {_load(first.get('env_loadavg_1m'))} at the setting's start, {_load(load_average())} now)\n"
+            f"(1-min load {fmt_as(first.get('env_loadavg_1m'), '.2f', 'unknown')} at the setting's start, "
+            f"{fmt_as(load_average(), '.2f', 'unknown')} now)\n"
             f"roofs, measured here: matmul {first['peak_tflops_measured'] * 1e3:,.1f} GFLOP/s, triad "
             f"{first['bandwidth_gbs_measured']:,.1f} GB/s"
             + (f"; datasheet {spec_tf:,.0f} TFLOP/s, {spec_bw:,.0f} GB/s" if spec_tf == spec_tf and spec_tf else "")
@@ -122,10 +124,6 @@ def _print_settings(rows: list[dict]) -> None:
         "method: synchronous per-module timing (forward pre/post hooks; train: gradient hooks on each output); "
         "time = forward (+ backward) per step, median over steps; share = layer median / sum of medians"
     )
-
-
-def _load(value: object) -> str:
-    return f"{value:.2f}" if isinstance(value, (int, float)) else "unknown"
 
 
 def _ledger(spec: object, input_size: int) -> str:

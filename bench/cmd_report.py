@@ -41,5 +41,5 @@ def _claims_sections(run_dir) -> tuple:
     from vggablate.run import sweep
 
     cfg = sweep.load_resume(run_dir)[1]
-    section, _ = write_claims(run_dir, budget_label(cfg, sweep.train_config(cfg)))
+    section, _, _ = write_claims(run_dir, budget_label(cfg, sweep.train_config(cfg)))
     return (section,)

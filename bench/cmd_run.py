@@ -111,7 +111,7 @@ def flag_layer(args: argparse.Namespace) -> dict:
 
 def device_and_reason(requested: str, cuda_here: bool = True) -> tuple[str, str]:
     """Return the device to use and why; cuda_here=False: CUDA is on the Ray workers, checked there."""
-    from vggablate.run.schema import resolve_device
+    from vggablate.run.device import resolve_device
 
     device = resolve_device(requested, check_cuda=cuda_here)
     if requested == "auto":

@@ -79,7 +79,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def train_sweep(args: argparse.Namespace) -> SweepConfig:
     """Return the one-kind sweep of `bench train`'s flags: accuracy trials, the recipe overridden."""
     from vggablate.data.catalog import default_dataset
-    from vggablate.run.schema import resolve_device
+    from vggablate.run.device import resolve_device
     from vggablate.run.sweepconfig import build_config
 
     device = resolve_device(args.device)

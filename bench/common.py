@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from vggablate.checks.choices import check_choices
 from vggablate.checks.numbers import (
     MAX_EPOCHS,
     MAX_FLOAT,
@@ -27,6 +28,7 @@ from vggablate.errors import UsageError
 from vggablate.run.schema import DEVICE_CHOICES, HEADS, PRECISIONS
 
 if TYPE_CHECKING:
+    from vggablate.claims.budgets import Judged
     from vggablate.run.drive import Plan
 
 # The --dataset help of every command that trains: the catalog's names and per-device defaults.
@@ -113,9 +115,7 @@ def int_list(text: str, what: str = "value", minimum: int = 1) -> tuple[int, ...
 def choice_list(text: str, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
     """Parse 'a,b' into names that must each be one of ``allowed``."""
     values = tuple(split_list(text, what))
-    bad = [v for v in values if v not in allowed]
-    if bad or not values:
-        raise UsageError(f"unknown {what} {', '.join(bad) or repr(text)}; choose from {', '.join(allowed)}")
+    check_choices(what, values, allowed, empty=repr(text))
     return values
 
 
@@ -175,7 +175,7 @@ def add_setting_options(parser: argparse.ArgumentParser, batch_example: str = "1
 def setting_trial(args: argparse.Namespace, kind: str = "counts", **extra: object) -> object:
     """Resolve the arch and build the checked base Trial of `bench measure` / `bench profile` from their flags."""
     from vggablate import resolve_spec
-    from vggablate.run.schema import resolve_device
+    from vggablate.run.device import resolve_device
     from vggablate.run.trial import Trial, check_trial
 
     load_arch_files(args)
@@ -263,6 +263,29 @@ def finish(run_dir: Path, quiet: bool, sections: tuple = ()) -> int:
         print(markdown_table(tables[0].frame) if tables else "(no results)")
     print(f"report: {run_dir / 'report.html'}")
     return 0
+
+
+def report_claims(run_dir, label: str, quiet: bool, kernels_device: str | None = None) -> tuple[int, Judged]:
+    """Write claims.md and the claim plots, then the run's reports; return the exit code and the judgement."""
+    from vggablate.claims.budgets import write_claims
+    from vggablate.claims.paper import ACCURACY_CLAIM_IDS
+
+    extra = []
+    if kernels_device is not None:  # the beyond-the-paper claim, timed here (vggablate/claims/kernels.py)
+        from vggablate.claims.kernels import default_config, judge_kernel_claim
+
+        extra = judge_kernel_claim(default_config(kernels_device))
+    section, rows, judged = write_claims(run_dir, label, extra)
+    if not quiet:
+        for r in rows:
+            if r.claim != "static":
+                print(f"  {r.verdict:>28}  {r.title}", file=sys.stderr)
+            if r.claim in ACCURACY_CLAIM_IDS:  # the effect, its CI and the seeds per side; what would resolve it
+                print(f"{'':32}{r.measured}" + (f"\n{'':32}{r.note}" if r.verdict != "holds" else ""), file=sys.stderr)
+    if not quiet and judged.advice:
+        print(f"  {judged.advice}", file=sys.stderr)
+    print(f"claims: {run_dir / 'claims.md'}")
+    return finish(run_dir, quiet=True, sections=(section,)), judged
 
 
 def setting_title(trial: object) -> str:

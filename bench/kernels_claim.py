@@ -12,6 +12,7 @@ def kernels_only(device: str) -> int:
     from vggablate.claims.kernels import default_config, judge_kernel_claim
     from vggablate.errors import UsageError
     from vggablate.measure.env import load_average
+    from vggablate.report.fmt import fmt_as
 
     if device == "cuda" and not torch.cuda.is_available():
         raise UsageError("--kernels-only cuda needs CUDA and torch.cuda.is_available() is False; use cpu")
@@ -22,13 +23,10 @@ def kernels_only(device: str) -> int:
     print(f"beyond the paper: 3x3 vs larger kernels per MAC on {name} ({cfg.precision}), "
           f"{datetime.date.today().isoformat()}, torch {torch.__version__}, "
           f"{cfg.threads or torch.get_num_threads()} thread(s), "
-          f"1-min load {_load(load)} before, {_load(load_average())} after")  # fmt: skip
+          f"1-min load {fmt_as(load, '.2f', 'unknown')} before, "
+          f"{fmt_as(load_average(), '.2f', 'unknown')} after")  # fmt: skip
     for r in rows:
         print(f"  {r.verdict:>28}  {r.title}: {r.measured}")
     print("ratio = 3x3 side / larger side of work per second (GFLOP/s for convs, GMAC/s for the nets); "
           "[95% bootstrap CI of the ratio of medians]; holds when the CI lies above 1")  # fmt: skip
     return 0
-
-
-def _load(value: float | None) -> str:
-    return "unknown" if value is None else f"{value:.2f}"

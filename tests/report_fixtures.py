@@ -7,17 +7,12 @@ training: not measurements, but shaped like them.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 
+from vggablate.arch.factory import resolve_spec
+from vggablate.run.trial import Trial, identity, trial_id
+
 ARCHS = ("vgg11", "vgg13", "vgg13_k5", "vgg16")
-CFG = {
-    "vgg11": "64,M,128,M,256x2,M,512x2,M,512x2,M",
-    "vgg13": "64x2,M,128x2,M,256x2,M,512x2,M,512x2,M",
-    "vgg13_k5": "64k5,M,128k5,M,256k5,M,512k5,M,512k5,M",
-    "vgg16": "64x2,M,128x2,M,256x3,M,512x3,M,512x3,M",
-}
 CONV_LAYERS = {"vgg11": 8, "vgg13": 10, "vgg13_k5": 5, "vgg16": 13}
 # (params_conv, macs_conv, stage_params, stage_macs) at 224 (imagenet head, 1000 classes).
 COUNTS_224 = {
@@ -53,25 +48,16 @@ ENV = {
 }
 
 
-def _trial_id(**settings: object) -> str:
-    return hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+def _trial(kind: str, arch: str, size: int = 224, **settings: object) -> Trial:
+    """Return the Trial of a row: a registered arch (gap head and 10 classes at 32 px) on the H100."""
+    spec = resolve_spec(arch, head="gap", num_classes=10) if size == 32 else resolve_spec(arch)
+    return Trial(spec, kind=kind, input_size=size, device="cuda", **settings)
 
 
-def _base(kind: str, arch: str, size: int = 224, **settings: object) -> dict:
-    gap = size == 32
-    row = {
-        "kind": kind, "arch": arch, "cfg": CFG[arch], "batch_norm": False, "width": 1.0,
-        "head": "gap" if gap else "imagenet", "num_classes": 10 if gap else 1000, "in_channels": 3,
-        "dropout": 0.5, "matched": "", "input_size": size, "device": "cuda", "precision": "fp32",
-        "channels_last": False, "compile": False, "mode": "infer", "batch_size": None, "seed": None,
-        "dataset": "cifar10" if gap else None, "error": None, "error_type": None, "duration_s": 1.5,
-        "timestamp": "2025-05-01T10:00:00+00:00",
-    }  # fmt: skip
-    row.update(settings)
-    identity = {k: row[k] for k in ("kind", "arch", "input_size", "precision", "mode", "seed", "head")}
-    row["trial_id"] = _trial_id(**identity)
-    row["attempt"] = 0
-    return {**row, **ENV}
+def _base(kind: str, arch: str, size: int = 224, duration_s: float = 1.5, **settings: object) -> dict:
+    # The schema's own identity columns (and sha256 trial id) of a real Trial, as every producer writes them.
+    row = identity(_trial(kind, arch, size, **settings), "2025-05-01T10:00:00+00:00", duration_s)
+    return {**row, "attempt": 0, **ENV}
 
 
 def counts_row(arch: str, size: int = 224) -> dict:
@@ -163,7 +149,8 @@ def accuracy_row(arch: str, seed: int) -> dict:
     ]
     curve[-1]["test_top1"] = final
     trained = counts_row(arch, 32)  # an accuracy row carries the size of the network it trained
-    return _base("accuracy", arch, 32, seed=seed, precision="bf16", mode="train", duration_s=95.0) | {
+    return _base("accuracy", arch, 32, seed=seed, dataset="cifar10", precision="bf16", mode="train",
+                 duration_s=95.0) | {
         "params": trained["params"], "macs": trained["macs"], "flops": trained["flops"],
         "top1": final, "top5": 99.4 + 0.05 * seed, "train_loss": curve[-1]["train_loss"],
         "train_time_s": 80.0 + 6 * CONV_LAYERS[arch], "train_ips": 50000 * EPOCHS / (80.0 + 6 * CONV_LAYERS[arch]),
@@ -175,7 +162,7 @@ def accuracy_row(arch: str, seed: int) -> dict:
 
 def crashed_row() -> dict:
     """Return a vgg16 training trial (seed 3) whose worker was killed."""
-    row = _base("accuracy", "vgg16", 32, seed=3, precision="bf16", mode="train", duration_s=412.0)
+    row = _base("accuracy", "vgg16", 32, seed=3, dataset="cifar10", precision="bf16", mode="train", duration_s=412.0)
     return row | {"error": "worker process died with signal 9 (SIGKILL)", "error_type": "crash"}
 
 
@@ -242,7 +229,7 @@ def seed_rows(arch: str, top1s: list[float]) -> list[dict]:
     rows = []
     for seed, top1 in enumerate(top1s):
         row = accuracy_row(arch, seed % len(SEED_NOISE)) | {"seed": seed, "top1": top1}
-        row["trial_id"] = _trial_id(kind="accuracy", arch=arch, seed=seed)  # resume keys on it: one per seed
+        row["trial_id"] = trial_id(_trial("accuracy", arch, 32, seed=seed))  # resume keys on it: one per seed
         row["curve"] = [dict(p) for p in row["curve"]]
         for p in row["curve"]:
             p["test_top1"] = top1 * p["epoch"] / EPOCHS

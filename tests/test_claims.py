@@ -2,6 +2,7 @@
 
 from vggablate.claims.paper import (
     DOES_NOT_HOLD,
+    LARGE_PAIRS,
     accuracy_claims,
     claim_archs,
     large_kernel_costs,
@@ -9,6 +10,7 @@ from vggablate.claims.paper import (
     static_checks,
 )
 from vggablate.claims.verdict import CONTRADICTED, HOLDS, INCONCLUSIVE
+from vggablate.report.tables import large_kernel_pairs
 
 
 def test_per_layer_argument_exact():
@@ -26,6 +28,15 @@ def test_large_kernel_costs_are_computed():
     assert "not compute-matched" in vgg13.note and "(compute-matched)" in rows["vgg13 vs vgg13_k5_cm"].note
     # The per-stage picture is honest: only the C->C stage 5 favours the 3x3 stack.
     assert "lighter in [5]" in vgg13.note
+
+
+def test_cost_pairs_are_the_registrys_and_the_reports():
+    # claims.md's seven cost rows, as before the pairs were derived from archs.LARGE_KERNEL_BASE ...
+    before = (("vgg13", "vgg13_k5"), ("vgg13", "vgg13_k5_cm"), ("vgg16", "vgg16_k5"), ("vgg16", "vgg16_k7"),
+              ("vgg16", "vgg16_k7_cm"), ("vgg19", "vgg19_k5"), ("vgg19", "vgg19_k7"))  # fmt: skip
+    assert LARGE_PAIRS == before
+    # ... and the report pairs the same archs the same way.
+    assert set(large_kernel_pairs([name for pair in LARGE_PAIRS for name in pair])) == set(LARGE_PAIRS)
 
 
 def test_cost_verdict_flips_when_the_arithmetic_flips():

@@ -48,7 +48,7 @@ def test_kernel_rows_reach_claims_md(tmp_path):
 
     (tmp_path / "rows.jsonl").write_text("")
     extra = kernel_claim_rows(CFG, {"conv3": _samples(100.0), "conv5": _samples(50.0, seed=1)})
-    section, rows = write_claims(tmp_path, "no training", extra)
+    section, rows, _ = write_claims(tmp_path, "no training", extra)
     text = (tmp_path / "claims.md").read_text()
     assert "beyond the paper" in text and "3x3 conv faster per MAC than 5x5" in text
     assert [r for r in rows if r.claim == "beyond_kernels"] == extra

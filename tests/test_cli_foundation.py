@@ -1,6 +1,8 @@
 """The list and show commands, and the CLI's error contract: one line, exit code 2."""
 
+import ast
 import subprocess
+from pathlib import Path
 
 import pytest
 from cli_helpers import bench_main, bench_process
@@ -74,3 +76,14 @@ def check_one_line_exit_2(proc: subprocess.CompletedProcess, fragment: str) -> N
     assert len(lines) == 1, proc.stderr
     assert fragment in lines[0] and lines[0].startswith("error: ")
     assert "Traceback" not in proc.stderr
+
+
+def test_commands_share_helpers_not_each_others_modules():
+    # A command imports bench/common.py (or another shared bench module), never bench/cmd_*.py or a _private.
+    for path in sorted((Path(__file__).parents[1] / "bench").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                assert not any(a.name.startswith("bench.cmd_") for a in node.names), f"{path.name} imports a command"
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bench."):
+                assert not node.module.startswith("bench.cmd_"), f"{path.name} imports {node.module}"
+                assert not any(a.name.startswith("_") for a in node.names), f"{path.name}: a private of {node.module}"

@@ -103,9 +103,9 @@ def test_settle_advice_names_the_next_budget(tmp_path):
                          "top1": top1 + seed * 0.1, "epochs": 4.0, "train_time_s": 30.0, "num_classes": 10,
                          "curve": c, "error": None})  # fmt: skip
     (tmp_path / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    acc, comps, _ = judge_run(tmp_path, "test")
-    (depth,) = [r for r in acc if r.claim == "depth"]
+    judged = judge_run(tmp_path, "test")
+    (depth,) = [r for r in judged.claims if r.claim == "depth"]
     assert depth.verdict.startswith(UNCONVERGED)
-    advice = settle_advice(tmp_path, comps)
-    assert "vgg13 vs vgg16" in advice and "8 epochs" in advice and "about 6 min" in advice
-    assert settle_advice(tmp_path, [c for c in comps if not c.unconverged]) == ""
+    assert "vgg13 vs vgg16" in judged.advice and "8 epochs" in judged.advice and "about 6 min" in judged.advice
+    assert settle_advice(judged.rows, judged.comparisons) == judged.advice
+    assert settle_advice(judged.rows, [c for c in judged.comparisons if not c.unconverged]) == ""

@@ -8,7 +8,7 @@ import torch
 
 from vggablate import build_model, get_arch
 from vggablate.measure.latency import (
-    LatencyConfig,
+    StepConfig,
     make_inputs,
     measure_latency,
     median_rel_ci,
@@ -17,7 +17,7 @@ from vggablate.measure.latency import (
 )
 from vggablate.measure.peaks import measured_gemm_tflops, spec_peak, utilisation
 
-TINY = LatencyConfig(batch_size=2, input_size=32, threads=1, warmup=1, budget_s=0.2, max_samples=30)
+TINY = StepConfig(batch_size=2, input_size=32, threads=1, warmup=1, budget_s=0.2, max_samples=30)
 
 
 def tiny_model(name: str = "vgg11_bn"):

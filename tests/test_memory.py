@@ -4,13 +4,13 @@ from dataclasses import replace
 import pytest
 
 from vggablate import get_arch, layer_table
-from vggablate.measure.latency import LatencyConfig
+from vggablate.measure.latency import StepConfig
 from vggablate.measure.memory import estimate_memory, measure_memory
 from vggablate.run.isolate import run_isolated
 
 MIB = 2**20
 SPEC = replace(get_arch("vgg11"), width=0.125, head="gap")
-CFG = LatencyConfig(batch_size=4, input_size=32, threads=1)
+CFG = StepConfig(batch_size=4, input_size=32, threads=1)
 
 
 def test_estimate_infer_is_the_largest_adjacent_pair():
@@ -62,7 +62,7 @@ def test_peak_rss_reset_and_growth():
 
 def test_cpu_measure_in_a_fresh_process():
     spec = replace(get_arch("vgg11"), width=0.5, head="gap")
-    cfg = LatencyConfig(mode="train", batch_size=16, input_size=64, threads=1)
+    cfg = StepConfig(mode="train", batch_size=16, input_size=64, threads=1)
     out = run_isolated(measure_memory, {"spec": spec, "cfg": cfg}, timeout_s=120)
     assert out.ok, out.error
     m = out.value
@@ -76,7 +76,7 @@ def test_cpu_measure_in_a_fresh_process():
 @pytest.mark.gpu
 def test_cuda_phases():
     spec = replace(get_arch("vgg11_bn"), width=0.5, head="gap")
-    cfg = LatencyConfig(device="cuda", mode="train", batch_size=32, input_size=64, precision="bf16", channels_last=True)
+    cfg = StepConfig(device="cuda", mode="train", batch_size=32, input_size=64, precision="bf16", channels_last=True)
     out = run_isolated(measure_memory, {"spec": spec, "cfg": cfg}, timeout_s=300)
     assert out.ok, out.error
     m = out.value

@@ -12,7 +12,7 @@ from bench.__main__ import main
 from vggablate.arch.analysis import analyse, layer_table
 from vggablate.arch.factory import create_model
 from vggablate.arch.spec import ArchSpec, parse_cfg
-from vggablate.measure.latency import LatencyConfig
+from vggablate.measure.latency import StepConfig
 from vggablate.measure.profile import leaf_modules, profile_layers
 from vggablate.run.execute import run_trial
 from vggablate.run.trial import Trial
@@ -25,7 +25,7 @@ FAST = {"budget_s": 0.05, "warmup": 1, "min_samples": 3, "input_size": 16, "thre
 @pytest.mark.parametrize("mode", ["infer", "train"])
 def test_profile_times_every_leaf_in_call_order(mode):
     model = create_model(TINY)
-    prof = profile_layers(model, LatencyConfig(mode=mode, batch_size=2, **FAST))
+    prof = profile_layers(model, StepConfig(mode=mode, batch_size=2, **FAST))
     names = [n for n, _ in leaf_modules(model)] + (["loss", "optimizer"] if mode == "train" else [])
     assert [lay.name for lay in prof.layers] == names
     assert all(len(lay.forward_s) == len(prof.step_s) >= 3 for lay in prof.layers)
@@ -41,7 +41,7 @@ def test_profile_times_every_leaf_in_call_order(mode):
 def test_profile_restores_weights_and_mode_after_train_steps():
     model = create_model(TINY).eval()
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    profile_layers(model, LatencyConfig(mode="train", batch_size=2, **FAST))
+    profile_layers(model, StepConfig(mode="train", batch_size=2, **FAST))
     assert not model.training
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert not any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())
@@ -98,9 +98,9 @@ def test_profile_cli_bad_input_is_one_line(capsys):
 
 @pytest.mark.gpu
 def test_profile_on_cuda_bf16_channels_last():
-    cfg = LatencyConfig(device="cuda", precision="bf16", channels_last=True, batch_size=8, **{**FAST, "threads": None})
+    cfg = StepConfig(device="cuda", precision="bf16", channels_last=True, batch_size=8, **{**FAST, "threads": None})
     for mode in ("infer", "train"):
-        prof = profile_layers(create_model(TINY), LatencyConfig(**{**cfg.__dict__, "mode": mode}))
+        prof = profile_layers(create_model(TINY), StepConfig(**{**cfg.__dict__, "mode": mode}))
         assert all(min(lay.forward_s) >= 0 for lay in prof.layers)
         total = sum(sorted(lay.total_s)[len(lay.total_s) // 2] for lay in prof.layers)
         assert 0 < total <= 2 * max(prof.step_s)

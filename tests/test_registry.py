@@ -1,8 +1,12 @@
+import re
+
 import pytest
 
 import vggablate
 from vggablate import get_arch, list_archs, register_arch
+from vggablate.arch.archs import LARGE_KERNEL_BASE, PAPER, TORCHVISION_ARCHS, TORCHVISION_CFGS
 from vggablate.arch.registry import _ARCHS
+from vggablate.arch.rewrite import merge_kernels
 from vggablate.arch.spec import ArchSpec, parse_cfg
 from vggablate.errors import UsageError
 
@@ -15,6 +19,24 @@ def test_standard_and_paper_archs_registered():
     assert {"vgg11_lrn", "vgg16_c", "vgg13_k5", "vgg16_k5", "vgg16_k7", "vgg19_k5", "vgg19_k7"} <= names
     for name in ("vgg13_k5", "vgg16_k7", "vgg11_lrn", "vgg16_c"):
         assert f"{name}_bn" in names
+
+
+def test_torchvision_names_and_cfgs_are_torchvisions_own():
+    from torchvision.models import vgg as tv
+
+    assert list(TORCHVISION_ARCHS) == STANDARD == [n for n in tv.__all__ if n.startswith("vgg")]
+    for name, cfg in TORCHVISION_CFGS.items():  # torchvision keys its cfgs by the paper's letter
+        assert [layer.channels if layer.kind == "conv" else "M" for layer in parse_cfg(cfg)] == tv.cfgs[PAPER[name]]
+
+
+def test_large_kernel_map_names_every_large_kernel_arch_and_its_3x3_original():
+    assert set(LARGE_KERNEL_BASE) == {n for n in list_archs() if re.search(r"_k\d", n)}
+    for large, base in LARGE_KERNEL_BASE.items():
+        a, b = get_arch(base), get_arch(large)
+        cap = max(layer.kernel for layer in b.cfg if layer.kind == "conv")
+        assert cap > 3 and a.batch_norm == b.batch_norm and bool(b.matched) == large.endswith(("_cm", "_cm_bn"))
+        # The large one is the base's 3x3 stacks merged (widths aside, which compute matching scales).
+        assert [layer.kernel for layer in b.cfg] == [layer.kernel for layer in merge_kernels(a.cfg, cap)]
 
 
 def test_list_pattern_and_order():

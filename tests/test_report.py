@@ -190,7 +190,8 @@ def test_failed_html_write_keeps_old_report(tmp_path, monkeypatch):
 
 
 def test_large_kernel_pairs_by_name():
-    names = ["vgg13", "vgg13_bn", "vgg13_k5", "vgg13_k5_cm_bn", "vgg16_k7", "vgg19", "vgg19_k5_cm"]
+    # tiny_k5 looks like a large-kernel twin of tiny, but only archs.LARGE_KERNEL_BASE says what is paired.
+    names = ["vgg13", "vgg13_bn", "vgg13_k5", "vgg13_k5_cm_bn", "vgg16_k7", "vgg19", "vgg19_k5_cm", "tiny", "tiny_k5"]
     assert large_kernel_pairs(names) == [
         ("vgg13", "vgg13_k5"),
         ("vgg13_bn", "vgg13_k5_cm_bn"),

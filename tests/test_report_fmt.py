@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from vggablate.report.fmt import beyond, clip, clipped_note, fmt_ci, fmt_keep
+from vggablate.report.fmt import beyond, clip, clipped_note, fmt_as, fmt_ci, fmt_keep, fmt_si
 from vggablate.report.plotkit import ci_yerr
 from vggablate.stats import mean_ci
 from vggablate.words import plural
@@ -60,3 +60,18 @@ def test_plural():
 )  # fmt: skip
 def test_small_figures_keep_three_significant_digits(value, digits, want):
     assert fmt_keep(value, digits) == want
+
+
+def test_si_prefixes_counts_like_torchvisions_gmacs():
+    assert [fmt_si(v) for v in (15_470_264_320, 276_398_080, 160_744, 512, 0)] == [
+        "15.470 G", "276.398 M", "160.744 k", "512", "0"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "value, spec, missing, text",
+    [(0.2251, ".1%", "-", "22.5%"), (0.0641, ".3g", "-", "0.0641"), (4, ".3g", "-", "4"), (None, ".1%", "-", "-"),
+     (math.nan, ".2f", "", ""), (math.inf, ".1%", "-", "-"), (True, ".2f", "unknown", "unknown")],
+)  # fmt: skip
+def test_fmt_as_formats_numbers_and_names_the_missing_ones(value, spec, missing, text):
+    assert fmt_as(value, spec, missing) == text

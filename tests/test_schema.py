@@ -8,12 +8,14 @@ import pytest
 
 from bench.__main__ import main
 from vggablate import resolve_spec
+from vggablate.checks.choices import check_choice, or_list
 from vggablate.errors import UsageError
 from vggablate.regress import ab, deterministic
 from vggablate.regress.baseline import COUNT_FIELDS, SETTING_FIELDS
-from vggablate.run.execute import error_row, identity, run_trial
-from vggablate.run.schema import ENV, FIGURES, ROW_COLUMNS, check_choice, or_list, resolve_device
-from vggablate.run.trial import Trial, trial_id
+from vggablate.run.device import resolve_device
+from vggablate.run.execute import error_row, run_trial
+from vggablate.run.schema import ENV, FIGURES, ROW_COLUMNS
+from vggablate.run.trial import Trial, identity, trial_id
 from vggablate.training.recipe import default_train_config
 
 SPEC = resolve_spec("8,M,16,M")

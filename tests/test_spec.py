@@ -1,7 +1,7 @@
 import pytest
 
 from vggablate import ArchSpec, Layer, canonical_cfg, format_cfg, parse_cfg
-from vggablate.arch.spec import check_input_size, validate
+from vggablate.arch.spec import check_input_size, scale_cfg, validate
 from vggablate.errors import UsageError
 
 
@@ -83,5 +83,6 @@ def test_input_size_too_small_for_pools():
 
 
 def test_width_scales_and_never_below_one():
-    spec = ArchSpec(name="x", cfg=parse_cfg("64,M,3"), width=0.1)
+    spec = ArchSpec(name="x", cfg=parse_cfg("64,M,3,LRN"), width=0.1)
     assert [layer.channels for layer in spec.channels() if layer.kind == "conv"] == [6, 1]
+    assert spec.channels() == scale_cfg(spec.cfg, 0.1) == parse_cfg("6,M,1,LRN")  # compute matching scales so too

@@ -23,12 +23,11 @@ def test_rows_show_their_planned_trials_and_the_tables_are_the_reports(tmp_path,
     from vggablate.report.summary import markdown_table, summary_tables
     from vggablate.report.tables import report_frame, training_runs_table
     from vggablate.run.drive import resolve_trials
-    from vggablate.run.execute import identity
     from vggablate.run.records import read_rows as read_journal
     from vggablate.run.records import to_frame
     from vggablate.run.schema import ROW_COLUMNS
     from vggablate.run.sweep import load_resume
-    from vggablate.run.trial import trial_id
+    from vggablate.run.trial import identity, trial_id
 
     args = ["train", "vgg11", "16,M,32,M", "--dataset", "digits", "--steps", "1", "--batch-size", "8"]
     assert main([*args, "--device", "cpu", "--out", str(tmp_path), "--no-progress"]) == 0

@@ -169,7 +169,7 @@ def test_sweep_parent_creates_no_cuda_context():
 
 
 def test_accuracy_row_carries_the_trained_form():
-    from vggablate.run.execute import identity
+    from vggablate.run.trial import identity
     from vggablate.training.recipe import TrainConfig, fit_trial
 
     recipe = TrainConfig(steps=3, batch_size=16, warmup_epochs=0, width=0.0625)

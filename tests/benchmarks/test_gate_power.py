@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from vggablate import create_model
-from vggablate.measure.latency import LatencyConfig, measure_latency
+from vggablate.measure.latency import StepConfig, measure_latency
 from vggablate.regress import LatencyChange, LatencyRule, compare_latency
 
 pytestmark = pytest.mark.skipif(
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.skipif(
 
 COMPARISONS = 20  # the claim: >= 19 of 20
 ROUNDS = 8  # interleaved bursts per side and comparison
-BURST = LatencyConfig(batch_size=8, input_size=32, threads=1, warmup=2, min_samples=10, max_samples=10,
+BURST = StepConfig(batch_size=8, input_size=32, threads=1, warmup=2, min_samples=10, max_samples=10,
                       budget_s=1e9, target_rel_ci=0.0)  # fmt: skip
 SLOWDOWN = 0.20
 RESULTS: dict[str, dict] = {}

@@ -13,11 +13,11 @@ import pytest
 from torch import nn
 
 from vggablate import analyse, create_model, get_arch
-from vggablate.measure.latency import LatencyConfig, make_step, measure_latency, thread_count
+from vggablate.measure.latency import StepConfig, make_step, measure_latency, thread_count
 from vggablate.regress import CompareConfig, compare, from_rows
 
 TINY = {"width": 0.125, "head": "gap", "num_classes": 10}  # CIFAR-sized, ~1 ms per step: many rounds per second
-CFG = LatencyConfig(batch_size=8, input_size=32, threads=1)
+CFG = StepConfig(batch_size=8, input_size=32, threads=1)
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +35,7 @@ def test_forward(benchmark, arch):
 
 @pytest.mark.parametrize("arch", ["vgg11", "vgg16_bn"])
 def test_train_step(benchmark, arch):
-    step, restore = make_step(create_model(arch, **TINY), LatencyConfig(batch_size=8, input_size=32, mode="train"))
+    step, restore = make_step(create_model(arch, **TINY), StepConfig(batch_size=8, input_size=32, mode="train"))
     benchmark(step)
     restore()
 
@@ -43,7 +43,7 @@ def test_train_step(benchmark, arch):
 def test_harness_overhead_per_timed_step(benchmark):
     """measure_latency on a model that does almost nothing: what the harness adds to 50 samples."""
     model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 4 * 4, 10))
-    cfg = LatencyConfig(batch_size=1, input_size=4, warmup=0, min_samples=50, max_samples=50, budget_s=1e9,
+    cfg = StepConfig(batch_size=1, input_size=4, warmup=0, min_samples=50, max_samples=50, budget_s=1e9,
                         target_rel_ci=0.0)  # fmt: skip
     benchmark(measure_latency, model, cfg)
 

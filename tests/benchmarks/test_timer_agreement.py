@@ -14,10 +14,10 @@ from torch.utils.benchmark import Timer
 
 from vggablate import build_model, get_arch
 from vggablate.measure.env import cpu_name
-from vggablate.measure.latency import LatencyConfig, make_step, measure_latency, precision_flags, thread_count
+from vggablate.measure.latency import StepConfig, make_step, measure_latency, precision_flags, thread_count
 
 THREADS = int(os.environ.get("VGGABLATE_BENCH_THREADS", "1"))
-CFG = LatencyConfig(batch_size=8, input_size=64, threads=THREADS, warmup=5, budget_s=0.75, target_rel_ci=0.0)
+CFG = StepConfig(batch_size=8, input_size=64, threads=THREADS, warmup=5, budget_s=0.75, target_rel_ci=0.0)
 # Short interleaved rounds, the order alternating, so load drift on a shared machine hits both alike.
 ROUNDS = 8
 

@@ -14,7 +14,7 @@ from torch import nn
 
 from vggablate import build_model, resolve_spec
 from vggablate.data import DeviceLoader, load_dataset
-from vggablate.run.schema import resolve_device
+from vggablate.run.device import resolve_device
 from vggablate.training.recipe import default_train_config, prepare_spec
 from vggablate.training.trainer import train_and_evaluate
 

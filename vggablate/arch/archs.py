@@ -10,11 +10,16 @@ from vggablate.arch.rewrite import large_kernel, match_compute
 from vggablate.arch.spec import ArchSpec, parse_cfg
 
 # torchvision's cfgs (and the paper's Table 1): A=vgg11, B=vgg13, D=vgg16, E=vgg19.
-CFGS = {
+TORCHVISION_CFGS = {
     "vgg11": "64,M,128,M,256x2,M,512x2,M,512x2,M",
     "vgg13": "64x2,M,128x2,M,256x2,M,512x2,M,512x2,M",
     "vgg16": "64x2,M,128x2,M,256x3,M,512x3,M,512x3,M",
     "vgg19": "64x2,M,128x2,M,256x4,M,512x4,M,512x4,M",
+}
+# The archs torchvision publishes (and ImageNet weights for): each cfg plain and with BatchNorm.
+TORCHVISION_ARCHS = tuple(name + bn for name in TORCHVISION_CFGS for bn in ("", "_bn"))
+CFGS = {
+    **TORCHVISION_CFGS,
     # A-LRN: A with LRN after the first conv (and its ReLU), before the pool.
     "vgg11_lrn": "64,LRN,M,128,M,256x2,M,512x2,M,512x2,M",
     # C: D with the third conv of each of the last three stacks a 1x1.
@@ -23,6 +28,10 @@ CFGS = {
 PAPER = {"vgg11": "A", "vgg13": "B", "vgg16": "D", "vgg19": "E", "vgg11_lrn": "A-LRN", "vgg16_c": "C"}
 # (base, kernel cap): vgg13_k5 is the paper's "shallow B" (Sect. 4.1).
 LARGE_KERNEL = [("vgg13", 5), ("vgg16", 5), ("vgg16", 7), ("vgg19", 5), ("vgg19", 7)]
+# Each large-kernel arch -> its 3x3 original: vgg13_k5 and vgg13_k5_cm -> vgg13, vgg16_k7_bn -> vgg16_bn.
+LARGE_KERNEL_BASE = {
+    f"{base}_k{cap}{cm}{bn}": base + bn for base, cap in LARGE_KERNEL for bn in ("", "_bn") for cm in ("", "_cm")
+}
 
 
 def _base(name: str, batch_norm: bool) -> ArchSpec:

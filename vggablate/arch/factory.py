@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from vggablate.arch.archs import TORCHVISION_ARCHS
 from vggablate.arch.registry import get_arch, is_registered
 from vggablate.arch.spec import ArchSpec, canonical_cfg, looks_like_cfg, parse_cfg, validate
 from vggablate.checks.names import check_spec_name
@@ -17,7 +18,6 @@ if TYPE_CHECKING:  # torch is imported where a model is built: resolve_spec (lis
 
 # The options a caller may override; the rest of ArchSpec is identity, not an option.
 OPTIONS = ("batch_norm", "width", "in_channels", "num_classes", "head", "dropout")
-TORCHVISION_ARCHS = {f"vgg{d}{bn}" for d in (11, 13, 16, 19) for bn in ("", "_bn")}
 
 
 def resolve_spec(name_or_cfg: str | Sequence[int | str] | ArchSpec, **options: Any) -> ArchSpec:

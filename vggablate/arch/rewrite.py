@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Literal
 
 from vggablate.arch.analysis import analyse
-from vggablate.arch.spec import ArchSpec, Cfg, Layer, scale_channels
+from vggablate.arch.spec import ArchSpec, Cfg, Layer, scale_cfg
 from vggablate.errors import UsageError
 
 
@@ -60,11 +60,7 @@ def large_kernel(spec: ArchSpec, cap: int, name: str | None = None) -> ArchSpec:
 
 
 def _scaled(spec: ArchSpec, width: float) -> ArchSpec:
-    cfg = tuple(
-        replace(layer, channels=scale_channels(layer.channels, width)) if layer.kind == "conv" else layer
-        for layer in spec.cfg
-    )
-    return replace(spec, cfg=cfg)
+    return replace(spec, cfg=scale_cfg(spec.cfg, width))
 
 
 def match_compute(

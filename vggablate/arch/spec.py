@@ -17,8 +17,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from vggablate.checks.choices import check_choice
 from vggablate.errors import UsageError
-from vggablate.run.schema import HEADS, check_choice
+from vggablate.run.schema import HEADS
 
 # torchvision's classifier: 512 x 7 x 7 -> 4096 -> 4096 -> classes.
 IMAGENET_POOL = 7
@@ -69,12 +70,9 @@ class ArchSpec:
     matched: str = ""  # what a compute-matched rewrite was matched on, empty otherwise
     tags: tuple[str, ...] = field(default=())
 
-    def channels(self) -> list[Layer]:
+    def channels(self) -> Cfg:
         """Return the cfg with the width multiplier applied to every conv."""
-        return [
-            replace(layer, channels=scale_channels(layer.channels, self.width)) if layer.kind == "conv" else layer
-            for layer in self.cfg
-        ]
+        return scale_cfg(self.cfg, self.width)
 
     @property
     def cfg_str(self) -> str:
@@ -82,9 +80,12 @@ class ArchSpec:
         return format_cfg(self.cfg)
 
 
-def scale_channels(channels: int, width: float) -> int:
-    """Scale a channel count by the width multiplier: rounded, never below 1."""
-    return max(1, int(round(channels * width)))
+def scale_cfg(cfg: Cfg, width: float) -> Cfg:
+    """Scale every conv's channels by a width multiplier: rounded, never below 1 (build time and compute matching)."""
+    return tuple(
+        replace(layer, channels=max(1, int(round(layer.channels * width)))) if layer.kind == "conv" else layer
+        for layer in cfg
+    )
 
 
 def _parse_token(tok: str, pos: int) -> list[Layer]:

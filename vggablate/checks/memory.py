@@ -158,7 +158,7 @@ def trial_steps(t: object) -> list[tuple]:
     if t.kind == "counts":
         return [(t.spec, t.input_size, 1, "infer", "fp32", 1)]
     if t.kind in ("latency", "layers"):
-        return [(t.spec, t.input_size, t.batch_size, t.mode, t.precision, 4)]  # LatencyConfig.input_pool
+        return [(t.spec, t.input_size, t.batch_size, t.mode, t.precision, 4)]  # StepConfig.input_pool
     if t.kind == "memory":
         return [(t.spec, t.input_size, t.batch_size, t.mode, t.precision, 1)]
     from vggablate.training.recipe import fit_trial  # planned accuracy trials are fitted already: a no-op

@@ -130,13 +130,13 @@ def expected_seconds(trials: list, per_step_s: float, steps_per_run: int, overhe
 def time_one_step(recipe: object, dataset_size: int = 32) -> float:
     """Time vgg11's training step at the recipe's width and batch size, here, now (seconds)."""
     from vggablate.arch.factory import create_model
-    from vggablate.measure.latency import LatencyConfig, measure_latency
+    from vggablate.measure.latency import StepConfig, measure_latency
     from vggablate.training.recipe import effective_config
 
     model = create_model("vgg11", head="gap", num_classes=10, width=getattr(recipe, "width", None) or 1.0)
     paths = effective_config(recipe, "cpu")  # the layout and precision the trials will train with here
     # An estimate, not a measurement: one warm-up step and the median of three, whatever they cost.
-    cfg = LatencyConfig(mode="train", batch_size=recipe.batch_size, input_size=dataset_size, warmup=1,
+    cfg = StepConfig(mode="train", batch_size=recipe.batch_size, input_size=dataset_size, warmup=1,
                         min_samples=3, max_samples=3, budget_s=0.0, channels_last=paths.channels_last,
                         precision="bf16" if paths.bf16 else "fp32")  # fmt: skip
     return measure_latency(model, cfg).median_s
@@ -176,22 +176,33 @@ def cost_frame() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def judge_run(run_dir: Path, label: str) -> tuple[list, list, dict[str, dict[int, float]]]:
-    """Judge the accuracy claims from a run's journal: claim rows, comparisons, and top-1 by seed per arch."""
+@dataclass(frozen=True)
+class Judged:
+    """A run's accuracy claims judged once from its journal: what the reports, the terminal and --until-stable show."""
+
+    claims: list  # the accuracy claim rows (claims.ClaimRow)
+    comparisons: list  # every pairwise comparison (verdict.Judgement)
+    by_seed: dict[str, dict[int, float]]  # top-1 per seed per arch
+    advice: str  # the budget to try next where a comparison is unconverged; '' when none is
+    rows: list[dict]  # the journal's rows, as read
+
+
+def judge_run(run_dir: Path, label: str) -> Judged:
+    """Judge the accuracy claims from a run's journal, reading it once."""
     journal = read_rows(run_dir / JOURNAL)
     by_seed = top1_by_seed(journal)
     classes = {r["num_classes"] for r in journal if r.get("kind") == "accuracy" and r.get("num_classes")}
     chance = 100.0 / min(classes) if classes else None
     acc_rows, comps = accuracy_claims(by_seed, label, chance, climb_by_seed(journal))
-    return acc_rows, comps, by_seed
+    return Judged(acc_rows, comps, by_seed, settle_advice(journal, comps), journal)
 
 
-def settle_advice(run_dir: Path, comparisons: list) -> str:
+def settle_advice(journal: list[dict], comparisons: list) -> str:
     """Name the comparisons still climbing and the budget to try next (twice the epochs); '' when none climbs."""
     late = [c for c in comparisons if c.unconverged]
     if not late:
         return ""
-    acc = [r for r in latest_attempts(read_rows(run_dir / JOURNAL)) if r.get("kind") == "accuracy"]
+    acc = [r for r in latest_attempts(journal) if r.get("kind") == "accuracy"]
     epochs = max((float(r["epochs"]) for r in acc if isinstance(r.get("epochs"), (int, float))), default=0.0)
     minutes = sum(float(r.get("train_time_s") or 0) for r in acc if not r.get("error")) / 60
     return (f"Unconverged at {epochs:g} epochs: {', '.join(f'{c.a} vs {c.b}' for c in late)} still climb by more "
@@ -200,18 +211,18 @@ def settle_advice(run_dir: Path, comparisons: list) -> str:
             "and every net has converged.")  # fmt: skip
 
 
-def write_claims(run_dir: Path, label: str, extra: list | tuple = ()) -> tuple[Section, list]:
+def write_claims(run_dir: Path, label: str, extra: list | tuple = ()) -> tuple[Section, list, Judged]:
     """Judge every claim from the run's journal; write claims.md and the claim plots; return the section."""
-    acc_rows, comps, by_seed = judge_run(run_dir, label)
-    top1 = {arch: list(v.values()) for arch, v in by_seed.items()}
+    judged = judge_run(run_dir, label)
+    acc_rows = judged.claims
+    top1 = {arch: list(v.values()) for arch, v in judged.by_seed.items()}
     rows = per_layer_argument() + large_kernel_costs() + acc_rows + list(extra) + static_checks(load_reference())
     header = (
         f"Budget: {label}. Verdicts are computed from this run's rows: the 95% CI of the difference in "
         "top-1, paired by seed where both archs ran the same seeds (the same batches and shifts), else Welch's."
     )
-    advice = settle_advice(run_dir, comps)
-    if advice:
-        header += " " + advice
+    if judged.advice:
+        header += " " + judged.advice
     missing = [cid for cid in ACCURACY_CLAIM_IDS if cid not in {r.claim for r in acc_rows}]
     if missing:  # say so rather than leave a user wondering where a claim went
         header += f" Not run at this budget: {', '.join(missing)} (--claims {','.join(missing)} runs them)."
@@ -219,4 +230,4 @@ def write_claims(run_dir: Path, label: str, extra: list | tuple = ()) -> tuple[S
               for cid, title, _, _, parts in ACCURACY_CLAIMS]  # fmt: skip
     images = write_plots(run_dir / "plots", claims_plots(cost_frame(), top1, groups))
     atomic_write_text(run_dir / "claims.md", claims_markdown(rows, header))
-    return claims_section(rows, header, images), rows
+    return claims_section(rows, header, images), rows, judged

@@ -103,9 +103,9 @@ def _sides(cfg: KernelClaimConfig) -> dict[str, tuple[Callable[[], tuple[float, 
     from vggablate.arch.analysis import analyse
     from vggablate.arch.factory import create_model
     from vggablate.arch.registry import get_arch
-    from vggablate.measure.latency import LatencyConfig, measure_latency
+    from vggablate.measure.latency import StepConfig, measure_latency
 
-    base = LatencyConfig(device=cfg.device, precision=cfg.precision, budget_s=cfg.budget_s, threads=cfg.threads,
+    base = StepConfig(device=cfg.device, precision=cfg.precision, budget_s=cfg.budget_s, threads=cfg.threads,
                          channels_last=cfg.channels_last, cudnn_benchmark=cfg.device.startswith("cuda"),
                          target_rel_ci=0.0, warmup=2)  # fmt: skip
     sides: dict = {}

@@ -7,16 +7,16 @@ Convention: 1 MAC = one multiply-add; torchvision's "GFLOPS" are GMACs; ``flops`
 
 from vggablate.measure.counts import Counts, measure_counts
 from vggablate.measure.env import collect_env
-from vggablate.measure.latency import LatencyConfig, LatencyStats, measure_latency
+from vggablate.measure.latency import LatencyStats, StepConfig, measure_latency
 from vggablate.measure.memory import MemoryEstimate, MemoryStats, estimate_memory, measure_memory
 from vggablate.measure.peaks import Utilisation, measured_gemm_tflops, spec_peak, utilisation
 
 __all__ = [
     "Counts",
-    "LatencyConfig",
     "LatencyStats",
     "MemoryEstimate",
     "MemoryStats",
+    "StepConfig",
     "Utilisation",
     "collect_env",
     "estimate_memory",

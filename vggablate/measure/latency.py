@@ -31,8 +31,8 @@ TRAIN_MOMENTUM = 0.9
 
 
 @dataclass(frozen=True)
-class LatencyConfig:
-    """What to run (device, mode, shapes, precision) and when to stop sampling."""
+class StepConfig:
+    """How to run a model's step (device, mode, shapes, precision) and time it: latency, memory and per-layer trials."""
 
     device: str = "cpu"  # cpu | cuda
     mode: str = "infer"  # infer: eval + inference_mode; train: forward + backward + SGD step
@@ -72,7 +72,7 @@ class LatencyStats:
     compile_s: float | None  # the first, compiling call; None without compile
 
 
-def measure_latency(model: nn.Module, cfg: LatencyConfig) -> LatencyStats:
+def measure_latency(model: nn.Module, cfg: StepConfig) -> LatencyStats:
     """Time cfg.mode steps of the model on cfg.device (the model is moved there); return the samples."""
     fmt = torch.channels_last if cfg.channels_last else torch.preserve_format
     model.to(device=cfg.device, memory_format=fmt)
@@ -91,7 +91,7 @@ def measure_latency(model: nn.Module, cfg: LatencyConfig) -> LatencyStats:
 
 
 def make_step(
-    model: nn.Module, cfg: LatencyConfig, restorable: bool = True
+    model: nn.Module, cfg: StepConfig, restorable: bool = True
 ) -> tuple[Callable[[], object], Callable[[], None]]:
     """Return one step of cfg.mode on rotating inputs (compiled under cfg.compile), and its undo."""
     forward = torch.compile(model) if cfg.compile else model
@@ -136,7 +136,7 @@ def make_step(
     return train, restore
 
 
-def make_inputs(cfg: LatencyConfig, count: int | None = None) -> list[torch.Tensor]:
+def make_inputs(cfg: StepConfig, count: int | None = None) -> list[torch.Tensor]:
     """Return ``count`` (default cfg.input_pool) random normal input batches on cfg.device."""
     # Drawn on the device: large CUDA batches are neither staged in host memory nor copied.
     gen = torch.Generator(cfg.device).manual_seed(cfg.seed)
@@ -148,9 +148,7 @@ def make_inputs(cfg: LatencyConfig, count: int | None = None) -> list[torch.Tens
     ]
 
 
-def sample(
-    step: Callable[[], object], timer: Callable[[Callable[[], object]], float], cfg: LatencyConfig
-) -> list[float]:
+def sample(step: Callable[[], object], timer: Callable[[Callable[[], object]], float], cfg: StepConfig) -> list[float]:
     """Time steps until max_samples, or min_samples and (budget spent or target CI reached)."""
     samples: list[float] = []
     start = time.perf_counter()
@@ -257,13 +255,13 @@ def _wall_time(step: Callable[[], object], device: str) -> float:
     return time.perf_counter() - start
 
 
-def _autocast(cfg: LatencyConfig) -> Callable[[], object]:
+def _autocast(cfg: StepConfig) -> Callable[[], object]:
     if cfg.precision in _AUTOCAST:
         return functools.partial(torch.autocast, _device_type(cfg), dtype=_AUTOCAST[cfg.precision])
     return nullcontext
 
 
-def _device_type(cfg: LatencyConfig) -> str:
+def _device_type(cfg: StepConfig) -> str:
     return torch.device(cfg.device).type
 
 

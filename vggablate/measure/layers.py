@@ -28,7 +28,7 @@ from vggablate.arch.analysis import layer_table
 from vggablate.arch.factory import create_model
 from vggablate.arch.spec import ArchSpec
 from vggablate.measure.bandwidth import measured_bandwidth_gbs, spec_bandwidth
-from vggablate.measure.latency import LatencyConfig, measure_latency
+from vggablate.measure.latency import StepConfig, measure_latency
 from vggablate.measure.ledger import per_layer_counts, trace_leaves
 from vggablate.measure.peaks import measured_gemm_tflops, spec_peak
 from vggablate.measure.profile import merge_profiles, profile_layers
@@ -38,7 +38,7 @@ PSEUDO_LAYERS = ("loss", "optimizer")  # train mode only: not modules, but part 
 ROUNDS = 4  # whole-model and per-layer timing alternate this many times, cfg.budget_s / ROUNDS each
 
 
-def layer_rows(spec: ArchSpec, cfg: LatencyConfig, device_name: str = "") -> list[dict]:
+def layer_rows(spec: ArchSpec, cfg: StepConfig, device_name: str = "") -> list[dict]:
     """Profile the spec's network under cfg; return one figure dict per layer (``layers`` rows)."""
     model = create_model(spec)
     whole, parts = [], []
@@ -89,7 +89,7 @@ def layer_rows(spec: ArchSpec, cfg: LatencyConfig, device_name: str = "") -> lis
     return rows
 
 
-def _static_columns(spec: ArchSpec, cfg: LatencyConfig) -> dict[str, dict]:
+def _static_columns(spec: ArchSpec, cfg: StepConfig) -> dict[str, dict]:
     """Return {layer: shapes, params, counts and bytes}, from a fresh CPU copy of the network at batch 1."""
     model = create_model(spec).eval()
     x = torch.randn(1, spec.in_channels, cfg.input_size, cfg.input_size)

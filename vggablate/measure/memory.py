@@ -23,7 +23,7 @@ import torch
 from vggablate.arch.factory import create_model
 from vggablate.arch.spec import ArchSpec
 from vggablate.checks.memory import model_bytes
-from vggablate.measure.latency import LatencyConfig, make_step, precision_flags
+from vggablate.measure.latency import StepConfig, make_step, precision_flags
 
 MIB = 2**20
 _LOW_PRECISION = ("bf16", "fp16")
@@ -51,7 +51,7 @@ class MemoryStats:
     analytic: MemoryEstimate
 
 
-def measure_memory(spec: ArchSpec, cfg: LatencyConfig) -> MemoryStats:
+def measure_memory(spec: ArchSpec, cfg: StepConfig) -> MemoryStats:
     """Build the spec's model and run one cfg.mode step; return peak memory (cfg's timing fields unused)."""
     cfg = replace(cfg, input_pool=1)
     estimate = estimate_memory(spec, cfg)
@@ -61,7 +61,7 @@ def measure_memory(spec: ArchSpec, cfg: LatencyConfig) -> MemoryStats:
         return _measure_cpu(spec, cfg, estimate)
 
 
-def estimate_memory(spec: ArchSpec, cfg: LatencyConfig) -> MemoryEstimate:
+def estimate_memory(spec: ArchSpec, cfg: StepConfig) -> MemoryEstimate:
     """Estimate one step's tensor memory from the analytic per-layer table (vggablate.checks.memory.model_bytes)."""
     b = model_bytes(spec, cfg.input_size, cfg.batch_size, cfg.mode, cfg.precision)
     return MemoryEstimate(
@@ -73,7 +73,7 @@ def estimate_memory(spec: ArchSpec, cfg: LatencyConfig) -> MemoryEstimate:
     )
 
 
-def _measure_cuda(spec: ArchSpec, cfg: LatencyConfig, estimate: MemoryEstimate) -> MemoryStats:
+def _measure_cuda(spec: ArchSpec, cfg: StepConfig, estimate: MemoryEstimate) -> MemoryStats:
     model = create_model(spec)
     torch.cuda.synchronize(cfg.device)
     torch.cuda.reset_peak_memory_stats(cfg.device)
@@ -97,7 +97,7 @@ def _measure_cuda(spec: ArchSpec, cfg: LatencyConfig, estimate: MemoryEstimate) 
     )
 
 
-def _measure_cpu(spec: ArchSpec, cfg: LatencyConfig, estimate: MemoryEstimate) -> MemoryStats:
+def _measure_cpu(spec: ArchSpec, cfg: StepConfig, estimate: MemoryEstimate) -> MemoryStats:
     base = rss_mb()
     reset = reset_peak_rss()
     model = create_model(spec)

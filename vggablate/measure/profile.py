@@ -28,7 +28,7 @@ from torch import nn
 from vggablate.measure.latency import (
     TRAIN_LR,
     TRAIN_MOMENTUM,
-    LatencyConfig,
+    StepConfig,
     _autocast,
     _num_classes,
     make_inputs,
@@ -89,7 +89,7 @@ def leaf_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
     return [(n, m) for n, m in model.named_modules() if n and not list(m.children())]
 
 
-def profile_layers(model: nn.Module, cfg: LatencyConfig) -> LayerProfile:
+def profile_layers(model: nn.Module, cfg: StepConfig) -> LayerProfile:
     """Time every leaf module of cfg.mode steps on cfg.device (the model is moved there)."""
     fmt = torch.channels_last if cfg.channels_last else torch.preserve_format
     model.to(device=cfg.device, memory_format=fmt)
@@ -118,7 +118,7 @@ def merge_profiles(parts: list[LayerProfile]) -> LayerProfile:
     return LayerProfile(layers, sum((p.step_s for p in parts), ()), parts[0].threads)
 
 
-def _sample(step: Callable[[], tuple], cfg: LatencyConfig) -> list[tuple]:
+def _sample(step: Callable[[], tuple], cfg: StepConfig) -> list[tuple]:
     """Run steps until max_samples, or min_samples and the time budget (as measure_latency samples)."""
     out: list[tuple] = []
     start = time.perf_counter()
@@ -129,7 +129,7 @@ def _sample(step: Callable[[], tuple], cfg: LatencyConfig) -> list[tuple]:
     return out
 
 
-def _hooked_step(model: nn.Module, cfg: LatencyConfig, clock: object) -> tuple[Callable[[], tuple], list, Callable]:
+def _hooked_step(model: nn.Module, cfg: StepConfig, clock: object) -> tuple[Callable[[], tuple], list, Callable]:
     """Return a step that returns ({layer: forward s}, {layer: backward s}, step s), the names, and the undo."""
     leaves = leaf_modules(model)
     train = cfg.mode == "train"

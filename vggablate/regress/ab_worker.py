@@ -4,7 +4,7 @@ Run as a script, never imported: ``bench ab`` sends this file's source to ``pyth
 state's folder on PYTHONPATH (a git worktree of another revision, or this tree under another
 interpreter). So it is standalone: it needs only torch and ``vggablate.create_model``, which every
 revision has, and it times every side with this same loop, so a difference between the sides is
-the model and torch, never the timing code. Usage: ``python -c "$(cat runner.py)" '{"archs": [...]}'``.
+the model and torch, never the timing code. Usage: ``python -c "$(cat ab_worker.py)" '{"archs": [...]}'``.
 """
 
 import json

@@ -19,15 +19,14 @@ from pathlib import Path
 from vggablate.checks.outputs import JOURNAL
 from vggablate.errors import UsageError
 from vggablate.run.records import atomic_write_text, latest_attempts, read_rows
+from vggablate.run.schema import ARCH_FIXED, RUN_COLUMNS, SETTING_KEYS, UNLABELLED
+from vggablate.run.trial import non_defaults
 
 FORMAT = "vggablate-baseline/1"
 # What identifies a setting: a change in any of these makes two results a different experiment.
-SETTING_FIELDS = (
-    "arch", "kind", "mode", "batch_size", "precision", "input_size", "device", "channels_last", "compile",
-    "width", "head", "num_classes",
-)  # fmt: skip
-# Counts do not depend on how a model is run, only on what it is.
-COUNT_FIELDS = ("arch", "kind", "input_size", "width", "head", "num_classes")
+SETTING_FIELDS = tuple(k for k in SETTING_KEYS if k not in ARCH_FIXED)
+# Counts do not depend on how a model is run, only on what it is and the size of its input.
+COUNT_FIELDS = tuple(k for k in SETTING_FIELDS if k not in RUN_COLUMNS or k == "input_size")
 COUNT_METRICS = ("params", "macs", "conv_layers")
 MEMORY_METRICS = (
     "mem_weights_mb", "mem_peak_alloc_mb", "mem_peak_reserved_mb", "mem_rss_peak_mb", "mem_analytic_mb",
@@ -83,7 +82,9 @@ def setting_label(setting: Mapping) -> str:
     parts += [f"w{setting['width']:g}"] if setting.get("width") not in (None, 1, 1.0) else []
     parts += [f"head={setting['head']}", f"classes={setting.get('num_classes')}"] if "head" in setting else []
     parts += [flag for flag in ("channels_last", "compile") if setting.get(flag)]
-    return " ".join(parts)
+    spelled = ("arch", "kind", "mode", "batch_size", "precision", "input_size", "device", "width", "head",
+               "num_classes", "channels_last", "compile", *UNLABELLED)  # fmt: skip
+    return " ".join(parts + non_defaults(setting, [k for k in setting if k not in spelled]))
 
 
 def from_rows(rows: list[dict], source: str = "") -> Baseline:

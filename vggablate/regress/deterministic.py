@@ -10,18 +10,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from vggablate.regress.baseline import COUNT_FIELDS, Baseline, from_rows
+from vggablate.arch.archs import TORCHVISION_ARCHS
+from vggablate.regress.baseline import COUNT_FIELDS, SETTING_FIELDS, Baseline, from_rows
+from vggablate.run.schema import NOT_ANALYTIC
 
 # fvcore counts the built network: a handful of archs that cover every layer type (BN, LRN,
 # 1x1 convs, large kernels, compute-matched widths), at CIFAR size so tracing stays fast.
 FVCORE_ARCHS = ("vgg11", "vgg11_bn", "vgg11_lrn", "vgg13_k5", "vgg16_c", "vgg19_k7_cm")
 FVCORE_SIZE = 32
-# The standard VGGs at ImageNet size, from the analytic table (building them would take seconds).
-STANDARD_ARCHS = tuple(f"vgg{d}{bn}" for d in (11, 13, 16, 19) for bn in ("", "_bn"))
+# torchvision's eight VGGs (TORCHVISION_ARCHS) at ImageNet size, from the analytic table (building them takes seconds).
 STANDARD_SIZE = 224
 MEMORY_SETTINGS = (("infer", 1), ("infer", 32), ("train", 1), ("train", 32))
-# The analytic estimate depends on how the model runs, not on where: no device, no channels_last.
-MEMORY_FIELDS = (*COUNT_FIELDS, "mode", "batch_size", "precision")
+# The analytic estimate depends on how the model runs (mode, batch size, precision), not on where.
+MEMORY_FIELDS = tuple(k for k in SETTING_FIELDS if k not in NOT_ANALYTIC)
 
 
 def deterministic_rows() -> list[dict]:
@@ -32,7 +33,7 @@ def deterministic_rows() -> list[dict]:
     for name in FVCORE_ARCHS:
         spec = resolve_spec(name, head="gap", num_classes=10)
         rows += [_fvcore_counts(spec, FVCORE_SIZE)] + _memory_rows(spec, FVCORE_SIZE, ("fp32",))
-    for name in STANDARD_ARCHS:
+    for name in TORCHVISION_ARCHS:
         spec = resolve_spec(name)
         rows += [_analytic_counts(spec, STANDARD_SIZE)] + _memory_rows(spec, STANDARD_SIZE, ("fp32", "bf16"))
     return rows
@@ -45,8 +46,7 @@ def deterministic_baseline() -> Baseline:
 
 def _identity(spec, size: int, kind: str, fields: tuple[str, ...] = COUNT_FIELDS, **run: object) -> dict:
     """Return the schema's identity columns of a trial of this setting, only those the gate keys on."""
-    from vggablate.run.execute import identity
-    from vggablate.run.trial import Trial
+    from vggablate.run.trial import Trial, identity
 
     row = identity(Trial(spec, kind=kind, input_size=size, **run), timestamp="", duration_s=0.0)
     return {k: row[k] for k in fields}
@@ -67,13 +67,13 @@ def _analytic_counts(spec, size: int) -> dict:
 
 
 def _memory_rows(spec, size: int, precisions: tuple[str, ...]) -> list[dict]:
-    from vggablate.measure.latency import LatencyConfig
+    from vggablate.measure.latency import StepConfig
     from vggablate.measure.memory import estimate_memory
 
     rows = []
     for precision in precisions:
         for mode, bs in MEMORY_SETTINGS:
-            cfg = LatencyConfig(mode=mode, batch_size=bs, input_size=size, precision=precision)
+            cfg = StepConfig(mode=mode, batch_size=bs, input_size=size, precision=precision)
             est = estimate_memory(spec, cfg)
             setting = _identity(spec, size, "memory", MEMORY_FIELDS, mode=mode, batch_size=bs, precision=precision)
             rows.append({**setting, "mem_analytic_mb": est.total_mb, "mem_analytic_weights_mb": est.weights_mb,

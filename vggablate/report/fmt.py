@@ -21,6 +21,19 @@ def fmt(v: object, digits: int = 2, thousands: bool = False) -> str:
     return f"{v:,.{digits}f}" if thousands else f"{v:.{digits}f}"
 
 
+def fmt_as(v: object, spec: str, missing: str = "-") -> str:
+    """Format a number with a format spec ('.1%', '.3g'); a missing or non-finite value reads ``missing``."""
+    return format(v, spec) if num(v) else missing
+
+
+def fmt_si(v: float) -> str:
+    """Format a count with a G/M/k prefix and three decimals (vgg16: 15.470 G, torchvision's GMACs)."""
+    for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= scale:
+            return f"{v / scale:.3f} {prefix}"
+    return f"{v:g}"
+
+
 def fmt_sig(v: object, sig: int = 3) -> str:
     """Format a number with about `sig` significant figures (latencies span 1 ms to 1 s)."""
     if not num(v) or v == 0:

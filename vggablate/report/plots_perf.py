@@ -15,6 +15,7 @@ from matplotlib.lines import Line2D
 from vggablate.report.fmt import fmt_sig
 from vggablate.report.plotkit import MARKERS, STYLES, Palette, arch_legend, new_fig, numeric
 from vggablate.report.tables import error_rows, ok_rows, peak_mb, with_setting
+from vggablate.run.schema import SETTING_KEYS
 from vggablate.words import plural
 
 
@@ -95,8 +96,7 @@ def _peaks(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 # Two memory rows are the same network and input when these agree; only their mode differs.
-_SAME_NET = ("arch", "cfg", "width", "head", "num_classes", "input_size", "device", "precision", "channels_last",
-             "compile", "batch_size")  # fmt: skip
+_SAME_NET = tuple(k for k in SETTING_KEYS if k != "mode")
 
 
 def memory_ratio(frame: pd.DataFrame) -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from vggablate.report.fmt import fmt, fmt_sig, num
+from vggablate.report.fmt import fmt, fmt_as, fmt_sig, num
 from vggablate.report.tables import ok_rows
+from vggablate.run.schema import SETTING_KEYS
 
-SETTING_KEYS = ("arch", "input_size", "device", "precision", "channels_last", "mode", "batch_size")
 PROFILE_NOTE = (
     "sum = the per-layer medians added up (train: with the loss and optimizer pseudo-layers); whole = the "
     "harness's whole-model median (measure_latency, no hooks), same process; agreement = sum / whole - 1. "
@@ -61,10 +61,6 @@ def _int(v: object) -> str:
     return f"{int(v):,}" if num(v) else ""
 
 
-def _pct(v: object) -> str:
-    return f"{v:.1%}" if num(v) else ""
-
-
 def layer_detail(setting: pd.DataFrame, kinds: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Format one setting's per-layer rows (optionally only some layer kinds) as a table of strings."""
     rows = setting if kinds is None else setting[setting["layer_kind"].isin(kinds)]
@@ -81,9 +77,10 @@ def layer_detail(setting: pd.DataFrame, kinds: tuple[str, ...] | None = None) ->
             "MiB": fmt(r["layer_bytes"] / 2**20, 2) if num(r["layer_bytes"]) else "",
             "FLOP/B": fmt_sig(r["layer_intensity"]) if num(r["layer_intensity"]) and r["layer_intensity"] else "",
             "p50 ms": fmt_sig(r["layer_ms_p50"]), "IQR ms": fmt_sig(r["layer_ms_iqr"]),
-            "time": _pct(r["layer_time_share"]), "MACs %": _pct(r["layer_mac_share"]) if r["layer_macs"] else "",
+            "time": fmt_as(r["layer_time_share"], ".1%", ""),
+            "MACs %": fmt_as(r["layer_mac_share"], ".1%", "") if r["layer_macs"] else "",
             "GFLOP/s": fmt_sig(r["layer_gflops"]) if num(r["layer_gflops"]) else "",
-            "% gemm": _pct(r["layer_util_gemm"]),
+            "% gemm": fmt_as(r["layer_util_gemm"], ".1%", ""),
         })  # fmt: skip
     return pd.DataFrame(out)
 

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 
+from vggablate.arch.archs import LARGE_KERNEL_BASE
 from vggablate.report.fmt import CLIPPED, DIFF_PP, beyond, clip, fmt, fmt_ci, fmt_keep, fmt_sig, num
 from vggablate.run.records import IDENTITY, SETTINGS
+from vggablate.run.schema import RUN_COLUMNS, UNLABELLED
+from vggablate.run.trial import non_defaults
 from vggablate.stats import mean_ci, welch_diff_ci
-
-# `vgg16_k5_cm_bn` is the large-kernel twin of `vgg16_bn`: same base, same `_bn` suffix.
-_LARGE = re.compile(r"^(?P<base>.+?)_(?P<variant>k\d+(?:_[a-z0-9]+)*?)(?P<bn>_bn)?$")
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,10 @@ def run_label(row: pd.Series) -> str:
     size = row.get("input_size")
     if num(size) and size != 224:
         label += f" @{int(size)}px"
-    return label
+    # Any other run setting that departs from the default trial (batch size is the tables' columns).
+    spelled = ("device", "precision", "mode", "channels_last", "compile", "input_size", "batch_size", *UNLABELLED)
+    extra = non_defaults(row, [k for k in RUN_COLUMNS if k not in spelled])
+    return " ".join([label, *extra]) if extra else label
 
 
 def with_setting(frame: pd.DataFrame) -> pd.DataFrame:
@@ -80,14 +82,9 @@ def main_input_size(frame: pd.DataFrame) -> int | None:
 
 
 def large_kernel_pairs(archs: list[str]) -> list[tuple[str, str]]:
-    """Return (3x3 base, large-kernel variant) pairs present in archs, e.g. (vgg13, vgg13_k5)."""
-    present, pairs = set(archs), []
-    for name in sorted(present):
-        m = _LARGE.match(name)
-        base = m and m["base"] + (m["bn"] or "")
-        if base and base in present:
-            pairs.append((base, name))
-    return pairs
+    """Return (3x3 base, large-kernel variant) pairs present in archs, e.g. (vgg13, vgg13_k5) (archs.py's map)."""
+    present = set(archs)
+    return [(LARGE_KERNEL_BASE[name], name) for name in sorted(present) if LARGE_KERNEL_BASE.get(name) in present]
 
 
 def accuracy_stats(frame: pd.DataFrame) -> pd.DataFrame:

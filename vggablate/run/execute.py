@@ -16,16 +16,16 @@ from vggablate.arch.factory import create_model
 from vggablate.checks.memory import check_model_fits, trial_steps
 from vggablate.measure.counts import measure_counts
 from vggablate.measure.env import collect_env
-from vggablate.measure.latency import LatencyConfig, measure_latency, thread_count
+from vggablate.measure.latency import StepConfig, measure_latency, thread_count
 from vggablate.measure.memory import measure_memory
 from vggablate.measure.peaks import utilisation
 from vggablate.run.isolate import run_isolated
-from vggablate.run.schema import RUN_COLUMNS, identity_columns, utc_timestamp
+from vggablate.run.timestamps import utc_timestamp
 from vggablate.run.trial import (
     PROGRESS_ENV,
     Trial,
     check_trial,
-    trial_id,
+    identity,
 )
 from vggablate.training.recipe import fit_trial
 
@@ -85,22 +85,14 @@ def decay_batch_step(batch_size: int, num_intra_steps: int = 2) -> int:
     return base + ((batch_size - base - 1) // step) * step
 
 
-def identity(
-    trial: Trial, timestamp: str, duration_s: float, error: str | None = None, error_type: str | None = None
-) -> dict:
-    """Return the identity and settings columns of a trial's rows (schema.identity_columns)."""
-    run = {k: getattr(trial, k) for k in RUN_COLUMNS}
-    return identity_columns(trial_id(trial), trial.kind, trial.spec, run, duration_s, timestamp, error, error_type)
-
-
 def error_row(trial: Trial, error: str, error_type: str, duration_s: float, timestamp: str | None = None) -> dict:
     """Return the row of a failed trial: identity and env, no figures."""
     return {**identity(trial, timestamp or utc_timestamp(), duration_s, error, error_type), **collect_env(trial.device)}
 
 
-def latency_config(trial: Trial) -> LatencyConfig:
-    """Return the LatencyConfig that runs a trial's model the way the trial says."""
-    return LatencyConfig(
+def step_config(trial: Trial) -> StepConfig:
+    """Return the StepConfig that runs a trial's model the way the trial says."""
+    return StepConfig(
         device=trial.device,
         mode=trial.mode,
         batch_size=trial.batch_size,
@@ -122,7 +114,7 @@ def _counts(trial: Trial) -> list[dict]:
 
 
 def _latency(trial: Trial) -> list[dict]:
-    s = measure_latency(create_model(trial.spec), latency_config(trial))
+    s = measure_latency(create_model(trial.spec), step_config(trial))
     name = torch.cuda.get_device_name(trial.device) if trial.device == "cuda" else ""
     u = utilisation(
         s.median_s,
@@ -159,7 +151,7 @@ _QUANTILES = (
 
 
 def _memory(trial: Trial) -> list[dict]:
-    m = measure_memory(trial.spec, latency_config(trial))
+    m = measure_memory(trial.spec, step_config(trial))
     a = m.analytic
     return [
         {
@@ -193,7 +185,7 @@ def _layers(trial: Trial) -> list[dict]:
     from vggablate.measure.layers import layer_rows  # per-layer profile: one row per layer (issue 14)
 
     name = torch.cuda.get_device_name(trial.device) if trial.device == "cuda" else ""
-    return layer_rows(trial.spec, latency_config(trial), name)
+    return layer_rows(trial.spec, step_config(trial), name)
 
 
 # kind -> runner(trial) -> figure dicts, one per row.

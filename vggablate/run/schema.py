@@ -1,19 +1,18 @@
 """The row schema and the valid settings: the one definition that producers, checks and messages read.
 
-Every producer of rows (``execute.identity``, which `bench run`, `bench train` and `bench claims` share, and
-``regress/``)
-builds its identity and settings columns with :func:`identity_columns` or :func:`setting_columns`,
-so a new setting is one edit here. Never imports torch at module level (light commands read it).
+Every producer of rows (``trial.identity``, which `bench run`, `bench train` and `bench claims` rows share,
+and ``regress/``) builds its identity and settings columns with :func:`identity_columns`, and every
+grouping key reads SETTING_KEYS, so a new setting is one edit here (plus the Trial or ArchSpec field
+that holds it). Never imports torch (light commands read it).
 """
 
 from __future__ import annotations
 
-import datetime
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from vggablate.errors import UsageError
+from vggablate.checks.choices import check_choice
 
 # Valid settings; every "unknown X; choose ..." message reads its list from here.
 KINDS = ("counts", "latency", "memory", "accuracy", "layers")
@@ -21,7 +20,7 @@ PRECISIONS = ("fp32", "tf32", "bf16", "fp16")
 MODES = ("infer", "train")
 HEADS = ("imagenet", "gap")
 DEVICES = ("cpu", "cuda")  # what a trial and a row record
-DEVICE_CHOICES = ("auto", *DEVICES)  # what a user may ask for; see resolve_device
+DEVICE_CHOICES = ("auto", *DEVICES)  # what a user may ask for; see run.device.resolve_device
 ERROR_TYPES = ("oom", "timeout", "crash", "exception")
 # An OOM is a measurement (the model does not fit at that batch size); these are not, so
 # `--resume --retry-errors` runs them again.
@@ -40,6 +39,18 @@ OUTCOME_COLUMNS = ("error", "error_type", "duration_s", "timestamp")
 IDENTITY = ("trial_id", "attempt", "kind", "arch", "cfg")
 SETTINGS = SPEC_COLUMNS + RUN_COLUMNS + OUTCOME_COLUMNS
 ROW_COLUMNS = ("trial_id", "kind", "arch", "cfg", *SETTINGS)
+# The columns that tell two settings apart: what ran (kind, the arch and its spec) and how (the run's).
+# Every grouping key (a report table's, a baseline's) is this less a named subset below, so a new
+# SPEC or RUN column joins them all by itself.
+SETTING_KEYS = ("kind", "arch", "cfg", *SPEC_COLUMNS, *RUN_COLUMNS)
+# Fixed by a registered arch's name: a baseline names a setting by its arch and leaves them out.
+# width, head and num_classes are not fixed: flags change them under the same name.
+ARCH_FIXED = ("cfg", "batch_norm", "in_channels", "dropout", "matched")
+# What the analytic memory estimate does not depend on: it is arithmetic on shapes, dtype and mode,
+# never on where or with which kernels the model runs, nor on the inputs' seed and data set.
+NOT_ANALYTIC = ("device", "channels_last", "compile", "cudnn_benchmark", "seed", "dataset")
+# Left out of a setting's label: a sweep sets it from the device (on for cuda), so the device names it.
+UNLABELLED = ("cudnn_benchmark",)
 FIGURES = (
     # counts
     "params", "params_trainable", "params_conv", "params_classifier", "weight_mb_fp32", "weight_mb_bf16",
@@ -129,12 +140,9 @@ def spec_columns(spec: Any) -> dict:
     return {"arch": spec.name, "cfg": spec.cfg_str, **{k: getattr(spec, k) for k in SPEC_COLUMNS}}
 
 
-def setting_columns(kind: str, spec: Any, run: Mapping[str, object]) -> dict:
-    """Return kind, the spec's columns and the run's; ``run`` must hold exactly RUN_COLUMNS."""
-    if set(run) != set(RUN_COLUMNS):
-        # A programming error, not bad input: a producer fell out of step with the schema.
-        raise ValueError(f"run settings {sorted(set(run) ^ set(RUN_COLUMNS))} differ from schema.RUN_COLUMNS")
-    return {"kind": kind, **spec_columns(spec), **{k: run[k] for k in RUN_COLUMNS}}
+def run_columns(trial: Any) -> dict:
+    """Return the RUN_COLUMNS of anything that has them as attributes (a Trial)."""
+    return {k: getattr(trial, k) for k in RUN_COLUMNS}
 
 
 def identity_columns(
@@ -147,27 +155,13 @@ def identity_columns(
     error: str | None = None,
     error_type: str | None = None,
 ) -> dict:
-    """Return the ROW_COLUMNS of one row, in schema order."""
+    """Return the ROW_COLUMNS of one row, in schema order; ``run`` must hold exactly RUN_COLUMNS."""
+    if set(run) != set(RUN_COLUMNS):
+        # A programming error, not bad input: a producer fell out of step with the schema.
+        raise ValueError(f"run settings {sorted(set(run) ^ set(RUN_COLUMNS))} differ from schema.RUN_COLUMNS")
     outcome = {"error": error, "error_type": error_type, "duration_s": duration_s, "timestamp": timestamp}
-    return {"trial_id": trial_id, **setting_columns(kind, spec, run), **outcome}
-
-
-def utc_timestamp() -> str:
-    """Return the current UTC time as the rows' ``timestamp`` text (ISO 8601, seconds)."""
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-
-
-def or_list(allowed: Iterable[str]) -> str:
-    """Spell choices for a message: 'a, b or c'."""
-    items = list(allowed)
-    return ", ".join(items[:-1]) + " or " + items[-1] if len(items) > 1 else "".join(items)
-
-
-def check_choice(what: str, value: object, allowed: Iterable[str]) -> None:
-    """Raise UsageError 'unknown WHAT VALUE; choose from ...' unless value is allowed."""
-    allowed = tuple(allowed)
-    if value not in allowed:
-        raise UsageError(f"unknown {what} {value!r}; choose from {', '.join(allowed)}")
+    setting = {"kind": kind, **spec_columns(spec), **{k: run[k] for k in RUN_COLUMNS}}
+    return {"trial_id": trial_id, **setting, **outcome}
 
 
 def schedule_name(name: str) -> str:
@@ -175,24 +169,3 @@ def schedule_name(name: str) -> str:
     name = SCHEDULE_ALIASES.get(name, name)
     check_choice("schedule", name, SCHEDULES)
     return name
-
-
-def resolve_device(requested: str, check_cuda: bool = True) -> str:
-    """Return the device a request names: 'auto' is cuda where torch sees one, else cpu.
-
-    ``cuda:N`` is accepted. ``check_cuda=False`` leaves the CUDA check to where the work runs
-    (a Ray worker). torch is imported here, not at module level, and only when CUDA matters.
-    """
-    base, _, index = requested.partition(":")
-    if requested not in DEVICE_CHOICES and not (base == "cuda" and index.isdigit()):
-        raise UsageError(f"unknown device {requested!r}; choose {or_list(DEVICE_CHOICES)}")
-    if requested == "cpu":
-        return requested
-    import torch
-
-    has_cuda = torch.cuda.is_available()
-    if requested == "auto":
-        return "cuda" if has_cuda else "cpu"
-    if check_cuda and not has_cuda:
-        raise UsageError(f"--device {requested} given, but torch sees no CUDA device; use --device cpu (or auto)")
-    return requested

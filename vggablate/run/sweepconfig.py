@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from vggablate.checks import names
+from vggablate.checks.choices import check_choice, check_choices
 from vggablate.checks.numbers import MAX_EPOCHS, MAX_FLOAT, MAX_INT, MAX_SECONDS, MAX_SEEDS, check_number
 from vggablate.checks.tomlfile import read_toml
 from vggablate.errors import UsageError
-from vggablate.run.schema import DEVICES, HEADS, MODES, PRECISIONS, check_choice, schedule_name
+from vggablate.run.schema import DEVICES, HEADS, MODES, PRECISIONS, schedule_name
 
 METRICS = ("params", "macs", "latency", "memory", "accuracy")
 # Asked for by name only (not in the default "all"): the per-layer profile, one row per layer.
@@ -126,10 +127,10 @@ def validate_config(cfg: SweepConfig) -> SweepConfig:
     """Check every field of a resolved config; return it unchanged."""
     if not cfg.archs:
         raise UsageError("no archs given; use --archs vgg11,vgg16 (names, globs or cfg strings)")
-    _check_choices("metric", cfg.metrics, METRICS + OPT_IN_METRICS)
-    _check_choices("mode", cfg.modes, MODES)
-    _check_choices("precision", cfg.precisions, PRECISIONS)
-    # A resolved config: "auto" was turned into cpu or cuda (schema.resolve_device) before this.
+    check_choices("metric", cfg.metrics, METRICS + OPT_IN_METRICS)
+    check_choices("mode", cfg.modes, MODES)
+    check_choices("precision", cfg.precisions, PRECISIONS)
+    # A resolved config: "auto" was turned into cpu or cuda (run.device.resolve_device) before this.
     check_choice("device", cfg.device, DEVICES)
     if not cfg.batch_sizes or min(cfg.batch_sizes) < 1:
         raise UsageError(f"batch sizes must be >= 1, got {list(cfg.batch_sizes)}")
@@ -177,12 +178,6 @@ def _check_recipe(cfg: SweepConfig) -> None:
 def check_name(name: str) -> str:
     """Refuse a run name that is not a plain folder name (names.py's rule); return it."""
     return names.check_name(name, "run name")
-
-
-def _check_choices(what: str, values: tuple[str, ...], allowed: tuple[str, ...]) -> None:
-    bad = [v for v in values if v not in allowed]
-    if bad or not values:
-        raise UsageError(f"unknown {what} {', '.join(bad) or '(none)'}; choose from {', '.join(allowed)}")
 
 
 def build_config(layers: list[dict[str, Any]]) -> SweepConfig:

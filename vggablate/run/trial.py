@@ -9,12 +9,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass, fields
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import MISSING, dataclass, fields
 from typing import TYPE_CHECKING
 
 from vggablate.arch.spec import ArchSpec, validate
+from vggablate.checks.choices import check_choice
 from vggablate.errors import UsageError
-from vggablate.run.schema import DEVICES, KINDS, MODES, PRECISIONS, check_choice, resolve_device
+from vggablate.run.device import resolve_device
+from vggablate.run.schema import DEVICES, KINDS, MODES, PRECISIONS, identity_columns, run_columns
 
 if TYPE_CHECKING:
     from vggablate.training.recipe import TrainConfig
@@ -85,6 +89,26 @@ def trial_id(trial: Trial) -> str:
     """Return a short hash of the trial's settings, the same in every process and run."""
     text = json.dumps(trial_settings(trial), sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def identity(
+    trial: Trial, timestamp: str, duration_s: float, error: str | None = None, error_type: str | None = None
+) -> dict:
+    """Return the identity and settings columns of a trial's rows (schema.identity_columns)."""
+    run = run_columns(trial)
+    return identity_columns(trial_id(trial), trial.kind, trial.spec, run, duration_s, timestamp, error, error_type)
+
+
+def non_defaults(setting: Mapping[str, object], keys: Iterable[str]) -> list[str]:
+    """Name, for a label, the keys whose value is not the default: 'name' for a flag that is on, else 'name=value'."""
+    defaults = {f.name: f.default for f in (*fields(ArchSpec), *fields(Trial)) if f.default is not MISSING}
+    out = []
+    for key in keys:
+        value = setting.get(key)
+        if value is None or (isinstance(value, float) and math.isnan(value)) or value == defaults.get(key, value):
+            continue  # unknown, or the default: a label names what departs from the default trial
+        out.append(key if str(value) == "True" else f"{key}={value}")  # numpy bools too
+    return out
 
 
 def check_trial(trial: Trial) -> Trial:

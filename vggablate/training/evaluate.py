@@ -59,7 +59,7 @@ def weights_transform(spec: ArchSpec, weights: str):
     """Return torchvision's preprocessing for the weights (a local state dict gets the same values)."""
     import torchvision
 
-    from vggablate.arch.factory import TORCHVISION_ARCHS
+    from vggablate.arch.archs import TORCHVISION_ARCHS
     from vggablate.data import eval_transform
 
     name = spec.name if spec.name in TORCHVISION_ARCHS else "vgg16"  # every VGG weight set shares one transform
