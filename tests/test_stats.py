@@ -42,6 +42,16 @@ def test_mean_ci_matches_the_hand_written_formula(args, expected):
     assert same(mean_ci(*args), expected)
 
 
+def test_constant_samples_have_a_point_ci_and_no_warning():
+    # Every seed at chance (10.00 twice): scipy's t-test warned of "precision loss" on the terminal.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert mean_ci([10.0, 10.0]) == MeanCI(2, 10.0, 0.0, 10.0, 10.0, 0.95)
+        assert mean_ci([10.0, 10.0, 12.0]).half_width > 0
+
+
 def hand_written_bootstrap(old, new, rule):
     """The numpy percentile bootstrap that scipy.stats.bootstrap replaced."""
     rng = np.random.default_rng(rule.seed)

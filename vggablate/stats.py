@@ -33,6 +33,9 @@ def mean_ci(values: Sequence[float], level: float = 0.95) -> MeanCI:
     if xs.size < 2:
         mean = float(xs.mean()) if xs.size else math.nan
         return MeanCI(xs.size, mean, math.nan, math.nan, math.nan, level)
+    if np.ptp(xs) == 0:
+        # Constant samples (every seed at chance, say): the CI is the point (scipy would warn of precision loss).
+        return MeanCI(xs.size, float(xs[0]), 0.0, float(xs[0]), float(xs[0]), level)
     ci = _st.ttest_1samp(xs, 0.0).confidence_interval(level)
     return MeanCI(xs.size, float(xs.mean()), float(xs.std(ddof=1)), float(ci.low), float(ci.high), level)
 
