@@ -35,7 +35,11 @@ from typing import Any
 # CUBLAS_STATUS_ALLOC_FAILED / CUDNN_STATUS_ALLOC_FAILED; the host allocator "cannot allocate memory".
 _OOM_TEXT = ("out of memory", "can't allocate memory", "cannot allocate memory", "alloc_failed")
 # Imported once by the forkserver, before it forks any worker; none of them touches CUDA on import.
-PRELOAD = ("torch", "vggablate.run.execute", "vggablate.training.trainer")
+# torch._dynamo: torch.optim imports it when the first optimizer is made (every train-mode trial);
+# sklearn.datasets: digits and clutter read scikit-learn's digits. Imported in each worker instead,
+# the two cost 5-8 s a trial on the 2-core machine: preloaded, an accuracy trial of 0.1 epoch on
+# digits takes 1.1-1.4 s instead of 5.3-9.4 s (docs/benchmarks.md, "Issue 20: the suite's time").
+PRELOAD = ("torch", "torch._dynamo", "sklearn.datasets", "vggablate.run.execute", "vggablate.training.trainer")
 # A worker's exit status when it ends because its caller is gone (EX_SOFTWARE would mislead; nobody reads it).
 ORPHANED_EXIT = 75
 POLL_S = 0.5  # how often a worker without pidfds (not Linux) checks that its caller lives
