@@ -7,7 +7,7 @@ import sys
 
 from bench.common import add_model_options, model_options, nonnegative_int, number_type, positive_int, threads_type
 from bench.comparison import add_rule_options, latency_rule, print_comparison
-from vggablate.run.schema import DEVICES, MODES
+from vggablate.schema import DEVICES, MODES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

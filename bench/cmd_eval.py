@@ -30,7 +30,7 @@ def main(args: argparse.Namespace) -> int:
     """Evaluate and print top-1/top-5 beside torchvision's published figures."""
     from bench.common import model_options
     from vggablate import resolve_spec
-    from vggablate.checks.memory import check_model_fits
+    from vggablate.arch.footprint import check_model_fits
     from vggablate.data import default_workers
     from vggablate.data.catalog import find_dataset, imagefolder_path
     from vggablate.run.device import resolve_device

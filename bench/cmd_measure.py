@@ -18,7 +18,7 @@ from bench.common import (
     threads_type,
     warn,
 )
-from vggablate.run.schema import MODES
+from vggablate.schema import MODES
 
 METRICS = ("params", "macs", "latency", "memory")
 DEFAULT_METRICS = ("params", "macs", "latency")  # memory takes two more isolated trials per batch size and mode

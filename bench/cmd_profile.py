@@ -26,7 +26,7 @@ from bench.common import (
     warn,
 )
 from vggablate.checks.outputs import JOURNAL
-from vggablate.run.schema import MODES
+from vggablate.schema import MODES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -24,7 +24,7 @@ from bench.common import (  # noqa: F401 (finish and report_failures: cmd_run's,
     split_list,
 )
 from vggablate.errors import UsageError
-from vggablate.run.schema import HEADS, KINDS
+from vggablate.schema import HEADS, KINDS
 
 if TYPE_CHECKING:
     from vggablate.run.drive import Plan
@@ -76,8 +76,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def flag_layer(args: argparse.Namespace) -> dict:
     """The sweep fields given as flags (None where not given)."""
     from bench.common import choice_list, int_list
-    from vggablate.run.schema import MODES, PRECISIONS
     from vggablate.run.sweepconfig import METRICS, OPT_IN_METRICS, from_mapping
+    from vggablate.schema import MODES, PRECISIONS
 
     def widths(text: str) -> tuple[float, ...]:
         items = split_list(text, "width")

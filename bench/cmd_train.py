@@ -25,7 +25,7 @@ from bench.common import (
 )
 from vggablate.checks.numbers import MAX_SECONDS
 from vggablate.errors import UsageError
-from vggablate.run.schema import SCHEDULE_ALIASES, SCHEDULES
+from vggablate.schema import SCHEDULE_ALIASES, SCHEDULES
 
 if TYPE_CHECKING:
     from vggablate.run.drive import Plan

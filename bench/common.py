@@ -25,7 +25,7 @@ from vggablate.checks.numbers import (
 from vggablate.checks.outputs import check_output_file, check_parent_folder  # noqa: F401 (re-exported)
 from vggablate.data.catalog import defaults_phrase, list_datasets
 from vggablate.errors import UsageError
-from vggablate.run.schema import DEVICE_CHOICES, HEADS, PRECISIONS
+from vggablate.schema import DEVICE_CHOICES, HEADS, PRECISIONS
 
 if TYPE_CHECKING:
     from vggablate.claims.budgets import Judged
@@ -189,10 +189,10 @@ def setting_trial(args: argparse.Namespace, kind: str = "counts", **extra: objec
 def check_settings_fit(
     base: object, kinds: tuple[str, ...], modes: tuple[str, ...], batch_sizes: tuple[int, ...]
 ) -> None:
-    """Refuse, before any trial, settings whose smallest batch cannot fit in memory (vggablate.checks.memory)."""
+    """Refuse, before any trial, settings whose smallest batch cannot fit in memory (vggablate.run.memcheck)."""
     from dataclasses import replace
 
-    from vggablate.checks.memory import check_trials_fit
+    from vggablate.run.memcheck import check_trials_fit
 
     check_trials_fit([replace(base, kind=k, mode=m, batch_size=b) for k in kinds for m in modes for b in batch_sizes])
 
@@ -235,7 +235,7 @@ def report_failures(plan: Plan, command: str = "run --resume {path} --retry-erro
     figure measured nothing, and says so.
     """
     from vggablate.run import drive as runner
-    from vggablate.run.schema import ERROR_TYPES
+    from vggablate.schema import ERROR_TYPES
 
     failed = runner.failures(plan)
     if not failed and plan.trials and not runner.measured(plan):

@@ -5,10 +5,10 @@ import math
 import pandas as pd
 import pytest
 
-from vggablate.claims.convergence import UNCONVERGED, climb, is_unconverged, mean_climb, row_climb
 from vggablate.claims.paper import accuracy_claims
 from vggablate.claims.verdict import CONTRADICTED, HOLDS, judge
 from vggablate.report.summary import accuracy_note
+from vggablate.training.convergence import UNCONVERGED, climb, is_unconverged, mean_climb, row_climb
 
 
 def curve(*top1: float) -> list[dict]:

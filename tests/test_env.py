@@ -3,7 +3,7 @@ import subprocess
 import torch
 
 from vggablate.measure import env
-from vggablate.measure.smi import smi_query
+from vggablate.smi import smi_query
 
 
 def _no_context(*args, **kwargs):
@@ -79,8 +79,8 @@ def test_cpu_kernels_are_an_env_column_outside_the_trial_id():
     from dataclasses import replace
 
     from vggablate import get_arch
-    from vggablate.run.schema import ENV
     from vggablate.run.trial import Trial, trial_id, trial_settings
+    from vggablate.schema import ENV
 
     columns = env.collect_env("cpu")
     assert columns["env_cpu_capability"] == torch.backends.cpu.get_cpu_capability()

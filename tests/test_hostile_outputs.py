@@ -13,21 +13,16 @@ from cli_helpers import bench_main
 from hostile_helpers import assert_refused, make_run_folder, snapshot
 
 from bench import cmd_claims, cmd_run
+from vggablate.arch.footprint import model_bytes
 from vggablate.arch.registry import get_arch
 from vggablate.arch.spec import ArchSpec, parse_cfg
-from vggablate.checks.memory import (
-    MemoryLimitError,
-    check_fits,
-    check_trials_fit,
-    clutter_bytes,
-    human_bytes,
-    model_bytes,
-)
+from vggablate.checks.memory import MemoryLimitError, check_fits, clutter_bytes, human_bytes
 from vggablate.checks.outputs import check_output_file, check_parent_folder, enclosing_run
 from vggablate.claims.budgets import BUDGETS, claims_config
 from vggablate.run import drive as runner
 from vggablate.run import sweep
 from vggablate.run.execute import run_trial
+from vggablate.run.memcheck import check_trials_fit
 from vggablate.run.records import Journal
 from vggablate.run.sweepconfig import SweepConfig, to_toml
 from vggablate.run.trial import Trial, trial_id

@@ -1,4 +1,4 @@
-"""A new setting column is one edit in vggablate/run/schema.py (plus the Trial field that holds its value).
+"""A new setting column is one edit in vggablate/schema.py (plus the Trial field that holds its value).
 
 The edit is made in a copy of the code, and ``check`` runs there in a fresh process (this file as a
 script): every producer of rows (trial rows of each kind, error rows, ``bench train``, regress), the
@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # The one edit: the column joins the run's columns. The Trial gets the field that holds it (default 7).
 EDITS = {
-    "vggablate/run/schema.py": ('"batch_size", "seed", "dataset")', '"batch_size", "seed", "dataset", "probe")'),
+    "vggablate/schema.py": ('"batch_size", "seed", "dataset")', '"batch_size", "seed", "dataset", "probe")'),
     "vggablate/run/trial.py": ("    budget_s: float = 2.0", "    probe: int = 7\n    budget_s: float = 2.0"),
 }
 
@@ -61,8 +61,8 @@ def check(copy: Path) -> None:
     from vggablate.report.profile_tables import profile_settings
     from vggablate.report.tables import latency_table, run_label
     from vggablate.run.execute import error_row, run_trial
-    from vggablate.run.schema import ROW_COLUMNS
     from vggablate.run.trial import Trial, trial_id
+    from vggablate.schema import ROW_COLUMNS
     from vggablate.training.recipe import default_train_config
 
     spec = resolve_spec("8,M,16,M", head="gap", num_classes=10)

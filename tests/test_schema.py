@@ -1,4 +1,4 @@
-"""Every producer of rows writes exactly the schema's identity and env columns (vggablate/run/schema.py)."""
+"""Every producer of rows writes exactly the schema's identity and env columns (vggablate/schema.py)."""
 
 import json
 from dataclasses import replace
@@ -14,8 +14,8 @@ from vggablate.regress import ab, deterministic
 from vggablate.regress.baseline import COUNT_FIELDS, SETTING_FIELDS
 from vggablate.run.device import resolve_device
 from vggablate.run.execute import error_row, run_trial
-from vggablate.run.schema import ENV, FIGURES, ROW_COLUMNS
 from vggablate.run.trial import Trial, identity, trial_id
+from vggablate.schema import ENV, FIGURES, ROW_COLUMNS
 from vggablate.training.recipe import default_train_config
 
 SPEC = resolve_spec("8,M,16,M")
@@ -72,6 +72,6 @@ def test_choices_and_devices_read_one_list():
 
 def test_every_kind_has_a_runner():
     from vggablate.run.execute import RUNNERS
-    from vggablate.run.schema import KINDS
+    from vggablate.schema import KINDS
 
     assert tuple(RUNNERS) == KINDS

@@ -25,9 +25,9 @@ def test_rows_show_their_planned_trials_and_the_tables_are_the_reports(tmp_path,
     from vggablate.run.drive import resolve_trials
     from vggablate.run.records import read_rows as read_journal
     from vggablate.run.records import to_frame
-    from vggablate.run.schema import ROW_COLUMNS
     from vggablate.run.sweep import load_resume
     from vggablate.run.trial import identity, trial_id
+    from vggablate.schema import ROW_COLUMNS
 
     args = ["train", "vgg11", "16,M,32,M", "--dataset", "digits", "--steps", "1", "--batch-size", "8"]
     assert main([*args, "--device", "cpu", "--out", str(tmp_path), "--no-progress"]) == 0

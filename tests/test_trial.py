@@ -57,7 +57,7 @@ def test_env_is_read_before_the_trial_runs(monkeypatch):
 def test_accuracy_trial_passes_download(monkeypatch):
     import vggablate.data as data_mod
     import vggablate.training.trainer as train_mod
-    from vggablate.training.recipe import fit_trial
+    from vggablate.run.trial import fit_trial
 
     seen = {}
     monkeypatch.setattr(data_mod, "load_dataset", lambda *a, **kw: seen.update(kw) or "data")
@@ -94,7 +94,7 @@ def test_memory_row():
 
 def test_out_of_memory_is_a_row():
     (row,) = run_trial_isolated(replace(BASE, kind="latency", batch_size=10**8), timeout_s=120)
-    # Refused from the shapes before allocating (vggablate.checks.memory), and still an `oom` row.
+    # Refused from the shapes before allocating (vggablate.arch.footprint), and still an `oom` row.
     assert row["error_type"] == "oom" and "needs" in row["error"] and "available" in row["error"]
     assert list(row) == IDENTITY + ENV
 
@@ -169,8 +169,8 @@ def test_sweep_parent_creates_no_cuda_context():
 
 
 def test_accuracy_row_carries_the_trained_form():
-    from vggablate.run.trial import identity
-    from vggablate.training.recipe import TrainConfig, fit_trial
+    from vggablate.run.trial import fit_trial, identity
+    from vggablate.training.recipe import TrainConfig
 
     recipe = TrainConfig(steps=3, batch_size=16, warmup_epochs=0, width=0.0625)
     trial = Trial(get_arch("vgg11"), kind="accuracy", dataset="digits", train=recipe, mode="train")

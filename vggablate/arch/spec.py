@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 
 from vggablate.checks.choices import check_choice
 from vggablate.errors import UsageError
-from vggablate.run.schema import HEADS
+from vggablate.schema import HEADS
 
 # torchvision's classifier: 512 x 7 x 7 -> 4096 -> 4096 -> classes.
 IMAGENET_POOL = 7

@@ -14,7 +14,6 @@ import pandas as pd
 from vggablate.arch.analysis import analyse
 from vggablate.arch.registry import get_arch
 from vggablate.checks.outputs import JOURNAL
-from vggablate.claims.convergence import row_climb
 from vggablate.claims.design import nets_to_train
 from vggablate.claims.paper import (
     ACCURACY_CLAIM_IDS,
@@ -32,6 +31,7 @@ from vggablate.report.claims import claims_markdown, claims_plots, claims_sectio
 from vggablate.report.html import Section
 from vggablate.run.records import atomic_write_text, latest_attempts, read_rows
 from vggablate.run.sweepconfig import SweepConfig
+from vggablate.training.convergence import row_climb
 from vggablate.words import plural
 
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from vggablate.arch.analysis import analyse, layer_table
 from vggablate.arch.archs import LARGE_KERNEL_BASE, PAPER
 from vggablate.arch.registry import get_arch
-from vggablate.claims.convergence import mean_climb
 from vggablate.claims.verdict import HOLDS, Judgement, combine_labels, judge
 from vggablate.stats import MeanCI
+from vggablate.training.convergence import mean_climb
 
 DOES_NOT_HOLD = "does not hold"
 # The paper's configs by letter (A, A-LRN, B, C, D, E), from the one map in archs.py.
@@ -187,7 +187,7 @@ def accuracy_claims(
     """Judge each accuracy claim from top-1 per seed per arch; return claim rows and the comparisons.
 
     With top-1 keyed by seed, two archs that ran the same seeds are compared pairwise (vggablate.claims.verdict).
-    ``climbs`` (arch -> climb per seed, vggablate.claims.convergence) marks comparisons whose nets still improve.
+    ``climbs`` (arch -> climb per seed, vggablate.training.convergence) marks comparisons whose nets still improve.
     """
     rows, comps = [], []
     climbs = climbs or {}

@@ -2,7 +2,7 @@
 
 ``bench claims --until-stable`` trains the claims' nets at a budget B, then 2B, 4B, ...; after each
 budget it compares the archs' ranking with the previous budget's (Kendall's tau-b, vggablate.claims.ranking)
-and checks every comparison's convergence (vggablate.claims.convergence). It stops when both hold, or at a
+and checks every comparison's convergence (vggablate.training.convergence). It stops when both hold, or at a
 cap. This module holds the decision and its report, on numbers alone: never imports torch.
 """
 

@@ -17,9 +17,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from vggablate.claims.convergence import UNCONVERGED, is_unconverged
 from vggablate.claims.design import MAX_SEEDS, pairs_for_power, seeds_for_power
 from vggablate.stats import DiffCI, MeanCI, mean_ci, paired_diff_ci, welch_diff_ci
+from vggablate.training.convergence import UNCONVERGED, is_unconverged
 
 HOLDS, CONTRADICTED, INCONCLUSIVE = "holds", "contradicted", "inconclusive at this budget"
 NO_GAIN_MARGIN = 0.5  # top-1 percentage points: a smaller gain counts as "no gain"
@@ -39,7 +39,7 @@ class Judgement:
     expect: str  # "b>a" or "b<=a"
     verdict: str  # what the CI reads: holds, contradicted or inconclusive
     advice: str  # what would resolve an inconclusive verdict; empty otherwise
-    # Mean test top-1 gained over the last quarter of the epochs (vggablate.claims.convergence); None: unknown.
+    # Mean test top-1 gained over the last quarter of the epochs (vggablate.training.convergence); None: unknown.
     climb_a: float | None = None
     climb_b: float | None = None
     unconverged: bool | None = None  # either side still climbs by more than the CI's half-width

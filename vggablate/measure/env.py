@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from vggablate.measure.smi import smi_query
+from vggablate.smi import smi_query
 
 
 def collect_env(device: str = "cpu", start_cuda: bool = False) -> dict:

@@ -21,8 +21,8 @@ from dataclasses import dataclass, replace
 import torch
 
 from vggablate.arch.factory import create_model
+from vggablate.arch.footprint import model_bytes
 from vggablate.arch.spec import ArchSpec
-from vggablate.checks.memory import model_bytes
 from vggablate.measure.latency import StepConfig, make_step, precision_flags
 
 MIB = 2**20
@@ -62,7 +62,7 @@ def measure_memory(spec: ArchSpec, cfg: StepConfig) -> MemoryStats:
 
 
 def estimate_memory(spec: ArchSpec, cfg: StepConfig) -> MemoryEstimate:
-    """Estimate one step's tensor memory from the analytic per-layer table (vggablate.checks.memory.model_bytes)."""
+    """Estimate one step's tensor memory from the analytic per-layer table (vggablate.arch.footprint.model_bytes)."""
     b = model_bytes(spec, cfg.input_size, cfg.batch_size, cfg.mode, cfg.precision)
     return MemoryEstimate(
         weights_mb=b["weights"] / MIB,

@@ -19,8 +19,8 @@ from pathlib import Path
 from vggablate.checks.outputs import JOURNAL
 from vggablate.errors import UsageError
 from vggablate.run.records import atomic_write_text, latest_attempts, read_rows
-from vggablate.run.schema import ARCH_FIXED, RUN_COLUMNS, SETTING_KEYS, UNLABELLED
 from vggablate.run.trial import non_defaults
+from vggablate.schema import ARCH_FIXED, RUN_COLUMNS, SETTING_KEYS, UNLABELLED
 
 FORMAT = "vggablate-baseline/1"
 # What identifies a setting: a change in any of these makes two results a different experiment.

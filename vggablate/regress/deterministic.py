@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from vggablate.arch.archs import TORCHVISION_ARCHS
 from vggablate.regress.baseline import COUNT_FIELDS, SETTING_FIELDS, Baseline, from_rows
-from vggablate.run.schema import NOT_ANALYTIC
+from vggablate.schema import NOT_ANALYTIC
 
 # fvcore counts the built network: a handful of archs that cover every layer type (BN, LRN,
 # 1x1 convs, large kernels, compute-matched widths), at CIFAR size so tracing stays fast.

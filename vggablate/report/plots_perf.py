@@ -15,7 +15,7 @@ from matplotlib.lines import Line2D
 from vggablate.report.fmt import fmt_sig
 from vggablate.report.plotkit import MARKERS, STYLES, Palette, arch_legend, new_fig, numeric
 from vggablate.report.tables import error_rows, ok_rows, peak_mb, with_setting
-from vggablate.run.schema import SETTING_KEYS
+from vggablate.schema import SETTING_KEYS
 from vggablate.words import plural
 
 

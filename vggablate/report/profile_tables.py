@@ -6,7 +6,7 @@ import pandas as pd
 
 from vggablate.report.fmt import fmt, fmt_as, fmt_sig, num
 from vggablate.report.tables import ok_rows
-from vggablate.run.schema import SETTING_KEYS
+from vggablate.schema import SETTING_KEYS
 
 PROFILE_NOTE = (
     "sum = the per-layer medians added up (train: with the loss and optimizer pseudo-layers); whole = the "

@@ -6,7 +6,6 @@ import math
 
 import pandas as pd
 
-from vggablate.claims.convergence import row_climb
 from vggablate.report.fmt import CLIPPED, DIFF_PP, beyond, clipped_note, fmt_ci, fmt_keep, fmt_sig
 from vggablate.report.profile_tables import LAYER_NOTE, PROFILE_NOTE, headline_layers, profile_summary
 from vggablate.report.tables import (
@@ -27,6 +26,7 @@ from vggablate.report.tables import (
     throughput_table,
     with_setting,
 )
+from vggablate.training.convergence import row_climb
 
 
 def headline_setting(rows: pd.DataFrame) -> str | None:

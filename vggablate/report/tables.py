@@ -11,8 +11,8 @@ import pandas as pd
 from vggablate.arch.archs import LARGE_KERNEL_BASE
 from vggablate.report.fmt import CLIPPED, DIFF_PP, beyond, clip, fmt, fmt_ci, fmt_keep, fmt_sig, num
 from vggablate.run.records import IDENTITY, SETTINGS
-from vggablate.run.schema import RUN_COLUMNS, UNLABELLED
 from vggablate.run.trial import non_defaults
+from vggablate.schema import RUN_COLUMNS, UNLABELLED
 from vggablate.stats import mean_ci, welch_diff_ci
 
 

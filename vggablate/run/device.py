@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from vggablate.checks.choices import or_list
 from vggablate.errors import UsageError
-from vggablate.run.schema import DEVICE_CHOICES
+from vggablate.schema import DEVICE_CHOICES
 
 
 def resolve_device(requested: str, check_cuda: bool = True) -> str:

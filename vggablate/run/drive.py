@@ -13,10 +13,10 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from vggablate.checks.memory import check_trials_fit
 from vggablate.errors import RunError, UsageError
 from vggablate.run import sweep
 from vggablate.run.executors import LocalExecutor, Progress
+from vggablate.run.memcheck import check_trials_fit
 from vggablate.run.records import (
     RETRYABLE_ERRORS,
     JournalWarning,

@@ -13,21 +13,22 @@ import torch
 
 from vggablate.arch.analysis import analyse
 from vggablate.arch.factory import create_model
-from vggablate.checks.memory import check_model_fits, trial_steps
+from vggablate.arch.footprint import check_model_fits
 from vggablate.measure.counts import measure_counts
 from vggablate.measure.env import collect_env
 from vggablate.measure.latency import StepConfig, measure_latency, thread_count
 from vggablate.measure.memory import measure_memory
 from vggablate.measure.peaks import utilisation
 from vggablate.run.isolate import run_isolated
+from vggablate.run.memcheck import trial_steps
 from vggablate.run.timestamps import utc_timestamp
 from vggablate.run.trial import (
     PROGRESS_ENV,
     Trial,
     check_trial,
+    fit_trial,
     identity,
 )
-from vggablate.training.recipe import fit_trial
 
 
 def run_trial(trial: Trial) -> list[dict]:

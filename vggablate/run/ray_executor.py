@@ -26,8 +26,8 @@ from vggablate.errors import UsageError
 from vggablate.run.execute import error_row, run_trial_isolated
 from vggablate.run.executors import Progress, RowsCallback
 from vggablate.run.isolate import one_line
-from vggablate.run.schema import DEVICES
 from vggablate.run.trial import Trial
+from vggablate.schema import DEVICES
 
 # Each node advertises one unit; a latency or memory trial holds it while it runs, so a node runs
 # one timing trial at a time (two would share its CPU cores, memory bandwidth and PCIe link).

@@ -1,6 +1,6 @@
 """The journal (``rows.jsonl``), ``to_frame()`` and atomic file writes.
 
-A row is a flat JSON-able dict whose columns vggablate/run/schema.py defines (docs/design.md, "Rows").
+A row is a flat JSON-able dict whose columns vggablate/schema.py defines (docs/design.md, "Rows").
 The journal is append-only: one JSON line per row, flushed and fsync'ed so a kill never loses a
 finished row. Every other file
 of a run folder is derived from it and written atomically (temp file + ``os.replace``).
@@ -23,7 +23,7 @@ import pandas as pd
 from vggablate.errors import UsageError
 
 # The columns are defined in schema.py; re-exported here, where readers of rows have always found them.
-from vggablate.run.schema import ENV, FIGURES, IDENTITY, NEEDED_BY_KIND, RETRYABLE_ERRORS, SETTINGS, column_problem
+from vggablate.schema import ENV, FIGURES, IDENTITY, NEEDED_BY_KIND, RETRYABLE_ERRORS, SETTINGS, column_problem
 
 
 class JournalWriteError(Exception):

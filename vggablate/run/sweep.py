@@ -26,8 +26,8 @@ from vggablate.errors import UsageError
 from vggablate.run.executors import RowsCallback
 from vggablate.run.records import Journal, atomic_write_text, done_trial_ids, read_rows
 from vggablate.run.sweepconfig import SweepConfig, differences, read_sweep_file, to_toml, validate_config
-from vggablate.run.trial import Trial, trial_id
-from vggablate.training.recipe import TrainConfig, default_train_config, fit_trial
+from vggablate.run.trial import Trial, fit_trial, trial_id
+from vggablate.training.recipe import TrainConfig, default_train_config
 from vggablate.words import plural
 
 

@@ -16,7 +16,7 @@ from vggablate.checks.choices import check_choice, check_choices
 from vggablate.checks.numbers import MAX_EPOCHS, MAX_FLOAT, MAX_INT, MAX_SECONDS, MAX_SEEDS, check_number
 from vggablate.checks.tomlfile import read_toml
 from vggablate.errors import UsageError
-from vggablate.run.schema import DEVICES, HEADS, MODES, PRECISIONS, schedule_name
+from vggablate.schema import DEVICES, HEADS, MODES, PRECISIONS, schedule_name
 
 METRICS = ("params", "macs", "latency", "memory", "accuracy")
 # Asked for by name only (not in the default "all"): the per-layer profile, one row per layer.

@@ -11,14 +11,17 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, dataclass, fields, replace
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from vggablate.arch.spec import ArchSpec, validate
 from vggablate.checks.choices import check_choice
+from vggablate.data.catalog import check_dataset
 from vggablate.errors import UsageError
 from vggablate.run.device import resolve_device
-from vggablate.run.schema import DEVICES, KINDS, MODES, PRECISIONS, identity_columns, run_columns
+from vggablate.schema import DEVICES, KINDS, MODES, PRECISIONS, identity_columns, run_columns
+from vggablate.training.recipe import default_train_config, effective_config, prepare_spec
 
 if TYPE_CHECKING:
     from vggablate.training.recipe import TrainConfig
@@ -124,3 +127,25 @@ def check_trial(trial: Trial) -> Trial:
         raise UsageError(f"batch size must be >= 1, got {trial.batch_size}")
     validate(trial.spec, trial.input_size)
     return trial
+
+
+def fit_trial(trial: Trial) -> Trial:
+    """Return an accuracy trial fitted to its data and device: the settings its row shows, as it will train.
+
+    The spec gets the data set's classes and channels and the recipe's head and width; the trial the
+    data's input size and canonical name, the recipe's batch size, and the precision and layout the
+    device trains with (effective_config). ``planned_as`` keeps the trial as planned: trial_id hashes
+    that one (vggablate.run.trial). Other kinds, and a trial already fitted, come back unchanged.
+    """
+    if trial.kind != "accuracy" or trial.planned_as is not None:
+        return trial
+    entry = check_dataset(trial.dataset)
+    facts = entry.facts(trial.dataset)
+    recipe = trial.train if trial.train is not None else default_train_config(trial.dataset, trial.device)
+    shape = SimpleNamespace(num_classes=facts.classes, in_channels=facts.channels, input_size=facts.input_size)
+    paths = effective_config(recipe, trial.device)
+    cuda = trial.device == "cuda"  # the trainer turns cuDNN's autotuning on for CUDA
+    return replace(trial, spec=prepare_spec(trial.spec, shape, recipe), input_size=facts.input_size,
+                   precision="bf16" if paths.bf16 else "fp32", channels_last=paths.channels_last, compile=False,
+                   cudnn_benchmark=cuda, mode="train", batch_size=recipe.batch_size,
+                   dataset=entry.parse(trial.dataset), train=recipe, planned_as=trial)  # fmt: skip

@@ -11,16 +11,12 @@ runs with on a device (effective_config) is decided from the hardware at run tim
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from vggablate.arch.spec import ArchSpec, validate
 from vggablate.data.catalog import check_dataset
 from vggablate.training.fastpaths import fast_paths
 from vggablate.words import plural
-
-if TYPE_CHECKING:
-    from vggablate.run.trial import Trial
 
 # The CPU recipes' narrowing threshold: every registered arch's widest conv has 496-564 channels.
 NARROW_FROM = 256
@@ -61,7 +57,7 @@ class TrainConfig:
     # recipe's 5,760 test images cost 45% of a vgg13 epoch to score, 1,440 of them 12%.
     curve_test_images: int | None = None
     # Score the curve this many times per epoch (1: at each epoch's end). Short budgets need more
-    # points to tell whether a net is still improving (vggablate.claims.convergence reads the last quarter).
+    # points to tell whether a net is still improving (vggablate.training.convergence reads the last quarter).
     evals_per_epoch: int = 1
 
 
@@ -165,28 +161,6 @@ def narrows(spec: ArchSpec, cfg: TrainConfig) -> bool:
 def widest_conv(spec: ArchSpec) -> int:
     """Return the most output channels of any conv of the spec at its own width."""
     return max((layer.channels for layer in spec.channels() if layer.kind == "conv"), default=0)
-
-
-def fit_trial(trial: Trial) -> Trial:
-    """Return an accuracy trial fitted to its data and device: the settings its row shows, as it will train.
-
-    The spec gets the data set's classes and channels and the recipe's head and width; the trial the
-    data's input size and canonical name, the recipe's batch size, and the precision and layout the
-    device trains with (effective_config). ``planned_as`` keeps the trial as planned: trial_id hashes
-    that one (vggablate.run.trial). Other kinds, and a trial already fitted, come back unchanged.
-    """
-    if trial.kind != "accuracy" or trial.planned_as is not None:
-        return trial
-    entry = check_dataset(trial.dataset)
-    facts = entry.facts(trial.dataset)
-    recipe = trial.train if trial.train is not None else default_train_config(trial.dataset, trial.device)
-    shape = SimpleNamespace(num_classes=facts.classes, in_channels=facts.channels, input_size=facts.input_size)
-    paths = effective_config(recipe, trial.device)
-    cuda = trial.device == "cuda"  # the trainer turns cuDNN's autotuning on for CUDA
-    return replace(trial, spec=prepare_spec(trial.spec, shape, recipe), input_size=facts.input_size,
-                   precision="bf16" if paths.bf16 else "fp32", channels_last=paths.channels_last, compile=False,
-                   cudnn_benchmark=cuda, mode="train", batch_size=recipe.batch_size,
-                   dataset=entry.parse(trial.dataset), train=recipe, planned_as=trial)  # fmt: skip
 
 
 def departures(spec: ArchSpec, input_size: int) -> list[str]:

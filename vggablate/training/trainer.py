@@ -19,14 +19,14 @@ import torch
 from torch import nn
 
 from vggablate.arch.analysis import analyse
+from vggablate.arch.footprint import check_training_fits
 from vggablate.arch.model import build_model
 from vggablate.arch.spec import ArchSpec
-from vggablate.checks.memory import check_training_fits
-from vggablate.claims.convergence import climb
 from vggablate.data import DeviceLoader, StreamLoader, TensorData
 from vggablate.errors import UsageError
 from vggablate.measure.latency import precision_flags
-from vggablate.run.schema import schedule_name
+from vggablate.schema import schedule_name
+from vggablate.training.convergence import climb
 from vggablate.training.evaluate import evaluate_model
 from vggablate.training.recipe import (
     TrainConfig,
@@ -57,7 +57,7 @@ class TrainResult:
     warmup_epochs: float
     curve: list[dict[str, float]]  # per epoch: {"epoch", "train_loss", "test_top1"}
     # Test top-1 gained over the last quarter of the epochs, on the curve's test images (points;
-    # None with fewer than two curve points): is the net still improving? (vggablate.claims.convergence)
+    # None with fewer than two curve points): is the net still improving? (vggablate.training.convergence)
     top1_climb: float | None = None
 
 
