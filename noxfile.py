@@ -33,6 +33,8 @@ def benchmarks(session: nox.Session) -> None:
         "-m",
         "pytest",
         "tests/benchmarks",
+        "-n",
+        "0",  # timed in one process: pyproject's addopts runs the suite on two workers
         "--benchmark-enable",
         "--benchmark-only",
         "--benchmark-autosave",
@@ -46,4 +48,4 @@ def benchmarks(session: nox.Session) -> None:
 def gpu(session: nox.Session) -> None:
     # Runs in the current interpreter: the GPU machine carries its own torch build.
     session.run("python", "-m", "bench", "gpu-check", *session.posargs)
-    session.run("python", "-m", "pytest", "-m", "gpu", "tests")
+    session.run("python", "-m", "pytest", "-n", "0", "-m", "gpu", "tests")
