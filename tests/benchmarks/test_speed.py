@@ -44,7 +44,7 @@ def test_harness_overhead_per_timed_step(benchmark):
     """measure_latency on a model that does almost nothing: what the harness adds to 50 samples."""
     model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 4 * 4, 10))
     cfg = StepConfig(batch_size=1, input_size=4, warmup=0, min_samples=50, max_samples=50, budget_s=1e9,
-                        target_rel_ci=0.0)  # fmt: skip
+                     target_rel_ci=0.0)  # fmt: skip
     benchmark(measure_latency, model, cfg)
 
 

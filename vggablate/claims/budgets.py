@@ -25,6 +25,7 @@ from vggablate.claims.paper import (
     per_layer_argument,
     static_checks,
 )
+from vggablate.data.catalog import get_dataset
 from vggablate.reference import load_reference
 from vggablate.report.build import write_plots
 from vggablate.report.claims import claims_markdown, claims_plots, claims_section
@@ -32,6 +33,7 @@ from vggablate.report.html import Section
 from vggablate.run.records import atomic_write_text, latest_attempts, read_rows
 from vggablate.run.sweepconfig import SweepConfig
 from vggablate.training.convergence import row_climb
+from vggablate.training.recipe import TrainConfig, effective_config
 from vggablate.words import plural
 
 
@@ -80,8 +82,6 @@ BUDGETS = {
 
 def default_budget(cuda: bool, data_dir: str | None = None) -> str:
     """Return the budget `bench claims` runs when none is named: cifar with a GPU, else the first CPU one here."""
-    from vggablate.data.catalog import get_dataset
-
     if cuda:
         return "cifar"
     here = [
@@ -104,13 +104,13 @@ def claims_config(budget: Budget, overrides: dict, selected: tuple[str, ...] | N
     return SweepConfig(**fields)
 
 
-def budget_label(cfg: SweepConfig, recipe: object | None) -> str:
-    """Describe the budget the verdicts were reached under."""
-    epochs = getattr(recipe, "epochs", cfg.epochs)
-    width = getattr(recipe, "width", None)
+def budget_label(cfg: SweepConfig, recipe: TrainConfig | None) -> str:
+    """Describe the budget the verdicts were reached under (recipe: None where the run has no accuracy trial)."""
+    epochs = recipe.epochs if recipe is not None else cfg.epochs
+    width = recipe.width if recipe is not None else None
     widths = ",".join(f"{w:g}" for w in cfg.widths) or (f"{width:g}" if width is not None else "as registered")
     runs = f"{plural(epochs, 'epoch')}, {plural(cfg.seeds, 'seed')} per arch"
-    twins = ", plain nets trained as their _bn twins" if getattr(recipe, "bn_twin", False) else ""
+    twins = ", plain nets trained as their _bn twins" if recipe is not None and recipe.bn_twin else ""
     return f"{cfg.dataset}, {runs}, width {widths}, {cfg.device}{twins}"
 
 
@@ -122,23 +122,22 @@ def expected_seconds(trials: list, per_step_s: float, steps_per_run: int, overhe
         layers = analyse(t.spec, 32).conv_layers
         # At the budgets' narrow widths a step costs about the same per layer: scale by depth. A
         # plain net the recipe trains as its _bn twin costs what the twin does (47 min run, 32 estimated).
-        bn = t.spec.batch_norm or getattr(t.train, "bn_twin", False)
+        bn = t.spec.batch_norm or (t.train is not None and t.train.bn_twin)
         total += overhead_s + per_step_s * steps_per_run * layers / ref * (1.3 if bn else 1.0)
     return total
 
 
-def time_one_step(recipe: object, dataset_size: int = 32) -> float:
+def time_one_step(recipe: TrainConfig, dataset_size: int = 32) -> float:
     """Time vgg11's training step at the recipe's width and batch size, here, now (seconds)."""
-    from vggablate.arch.factory import create_model
+    from vggablate.arch.factory import create_model  # torch: only when a claims run is about to train
     from vggablate.measure.latency import StepConfig, measure_latency
-    from vggablate.training.recipe import effective_config
 
-    model = create_model("vgg11", head="gap", num_classes=10, width=getattr(recipe, "width", None) or 1.0)
+    model = create_model("vgg11", head="gap", num_classes=10, width=recipe.width or 1.0)
     paths = effective_config(recipe, "cpu")  # the layout and precision the trials will train with here
     # An estimate, not a measurement: one warm-up step and the median of three, whatever they cost.
     cfg = StepConfig(mode="train", batch_size=recipe.batch_size, input_size=dataset_size, warmup=1,
-                        min_samples=3, max_samples=3, budget_s=0.0, channels_last=paths.channels_last,
-                        precision="bf16" if paths.bf16 else "fp32")  # fmt: skip
+                     min_samples=3, max_samples=3, budget_s=0.0, channels_last=paths.channels_last,
+                     precision="bf16" if paths.bf16 else "fp32")  # fmt: skip
     return measure_latency(model, cfg).median_s
 
 

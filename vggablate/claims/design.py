@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import t as student_t
 
+from vggablate.training.recipe import default_train_config
+
 POWER = 0.8  # the usual design target: 4 in 5 runs of the budget resolve a real effect of the pilot's size
 MAX_SEEDS = 1000
 
@@ -40,8 +42,6 @@ def bn_twin_duplicates(archs: Sequence[str]) -> list[str]:
 
 def nets_to_train(archs: Sequence[str], dataset: str, device: str) -> list[str]:
     """Return the archs a claims sweep must train: without duplicate _bn twins where the recipe adds BatchNorm."""
-    from vggablate.training.recipe import default_train_config
-
     return bn_twin_duplicates(archs) if default_train_config(dataset, device).bn_twin else list(archs)
 
 

@@ -106,8 +106,8 @@ def _sides(cfg: KernelClaimConfig) -> dict[str, tuple[Callable[[], tuple[float, 
     from vggablate.measure.latency import StepConfig, measure_latency
 
     base = StepConfig(device=cfg.device, precision=cfg.precision, budget_s=cfg.budget_s, threads=cfg.threads,
-                         channels_last=cfg.channels_last, cudnn_benchmark=cfg.device.startswith("cuda"),
-                         target_rel_ci=0.0, warmup=2)  # fmt: skip
+                      channels_last=cfg.channels_last, cudnn_benchmark=cfg.device.startswith("cuda"),
+                      target_rel_ci=0.0, warmup=2)  # fmt: skip
     sides: dict = {}
     conv_cfg = replace(base, batch_size=cfg.batch_size, input_size=cfg.size, in_channels=cfg.channels)
     for k in cfg.kernels:

@@ -13,7 +13,6 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, dataclass, fields, replace
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
 
 from vggablate.arch.spec import ArchSpec, validate
 from vggablate.checks.choices import check_choice
@@ -21,10 +20,7 @@ from vggablate.data.catalog import check_dataset
 from vggablate.errors import UsageError
 from vggablate.run.device import resolve_device
 from vggablate.schema import DEVICES, KINDS, MODES, PRECISIONS, identity_columns, run_columns
-from vggablate.training.recipe import default_train_config, effective_config, prepare_spec
-
-if TYPE_CHECKING:
-    from vggablate.training.recipe import TrainConfig
+from vggablate.training.recipe import TrainConfig, default_train_config, effective_config, prepare_spec
 
 # Set to "1" by a driver on a terminal: an accuracy trial's worker then shows its own progress bar.
 PROGRESS_ENV = "VGGABLATE_TRIAL_PROGRESS"
