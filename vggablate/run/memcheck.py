@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from vggablate.arch.footprint import model_bytes, training_steps
 from vggablate.checks.memory import available_bytes, check_fits
-from vggablate.run.trial import fit_trial
+from vggablate.run.trial import Trial, fit_trial
 
 
-def check_trials_fit(trials: list, limit: int | None = None) -> None:
+def check_trials_fit(trials: list[Trial], limit: int | None = None) -> None:
     """Refuse, before any work, a setting that cannot fit even at its smallest batch size.
 
     Larger batch sizes of the same setting are left to their trials: an OOM row in a batch-size
-    sweep is a result (README), and a CPU trial refuses to allocate what cannot fit (trial.py).
+    sweep is a result (README), and a CPU trial refuses to allocate what cannot fit (run/execute.py).
     """
-    smallest: dict[tuple, object] = {}
+    smallest: dict[tuple, Trial] = {}
     for t in trials:
         key = (t.spec, t.kind, t.mode, t.precision, t.input_size, t.device, t.dataset)
         if key not in smallest or t.batch_size < smallest[key].batch_size:
@@ -28,7 +28,7 @@ def check_trials_fit(trials: list, limit: int | None = None) -> None:
             check_fits(need, what, t.device, "use a smaller batch size, width or input size", limits[t.device])
 
 
-def trial_steps(t: object) -> list[tuple]:
+def trial_steps(t: Trial) -> list[tuple]:
     """Return (spec, input size, batch, mode, precision, input batches held) of each step a trial runs."""
     if t.kind == "counts":
         return [(t.spec, t.input_size, 1, "infer", "fp32", 1)]
@@ -36,7 +36,5 @@ def trial_steps(t: object) -> list[tuple]:
         return [(t.spec, t.input_size, t.batch_size, t.mode, t.precision, 4)]  # StepConfig.input_pool
     if t.kind == "memory":
         return [(t.spec, t.input_size, t.batch_size, t.mode, t.precision, 1)]
-    t = fit_trial(
-        t
-    )  # planned accuracy trials are fitted already: a no-op;  # the spec, side and batch the trial will train at
+    t = fit_trial(t)  # the spec, side and batch it will train at (a no-op on a trial fitted when planned)
     return training_steps(t.spec, t.input_size, t.train)
